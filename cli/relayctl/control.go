@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/relayd/relayd/daemon/admin/client"
+	"github.com/relayd/relayd/daemon/config"
+	"github.com/urfave/cli/v2"
+)
+
+func controlCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		{Name: "tail", Usage: "follow deliveries as they happen, one line each, until interrupted", Action: e.tail},
+		{Name: "reload", Usage: "re-read the config (as SIGHUP); a bad config is refused and the old one kept",
+			Action: e.reload},
+		{Name: "config", Usage: "work with config files offline",
+			Action: func(c *cli.Context) error {
+				if c.NArg() > 0 {
+					return usagef("unknown command \"config %s\" (want: config check FILE)", c.Args().First())
+				}
+				return usagef("usage: relayctl config check FILE")
+			},
+			Subcommands: []*cli.Command{
+				{Name: "check", Usage: "validate a config file offline; print every problem", ArgsUsage: "FILE",
+					Action: e.configCheck},
+			}},
+	}
+}
+
+func (e *env) tail(c *cli.Context) error {
+	if err := args(c, 0, 0, ""); err != nil {
+		return err
+	}
+	return e.client(c).Tail(c.Context, func(ev client.Event) error {
+		if e.json {
+			// One JSON document per event: a stream has no single end.
+			return e.printEvent(ev)
+		}
+		_, err := fmt.Fprintln(e.stdout, eventLine(ev, e.now()))
+		return err
+	})
+}
+
+func (e *env) printEvent(ev client.Event) error {
+	b, err := jsonLine(ev)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(b)
+	return err
+}
+
+// eventLine is one tail line: time, id, destination, attempt, outcome.
+func eventLine(ev client.Event, now time.Time) string {
+	outcome := strconv.Itoa(ev.Status)
+	if ev.Status == 0 {
+		outcome = "error"
+	}
+	line := fmt.Sprintf("%s  %s  %-12s #%d  %s  %s  %dms", ev.At.Local().Format("15:04:05"), ev.ID,
+		ev.Destination, ev.Attempt, ev.Result, outcome, ev.DurationMS)
+	if ev.Error != "" {
+		line += "  " + oneLine(ev.Error, 80)
+	}
+	if ev.NextAttemptAt != nil {
+		line += "  next " + ago(*ev.NextAttemptAt, now)
+	}
+	return line
+}
+
+func (e *env) reload(c *cli.Context) error {
+	if err := args(c, 0, 0, ""); err != nil {
+		return err
+	}
+	ctx, cancel := e.request(c)
+	defer cancel()
+	if err := e.client(c).Reload(ctx); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(client.Result{Result: "OK"})
+	}
+	_, err := fmt.Fprintln(e.stdout, "config reloaded")
+	return err
+}
+
+// configCheckResult is config check --json on success.
+type configCheckResult struct {
+	Result       string `json:"result"`
+	File         string `json:"file"`
+	Routes       int    `json:"routes"`
+	Destinations int    `json:"destinations"`
+}
+
+func (e *env) configCheck(c *cli.Context) error {
+	if err := args(c, 1, 1, "FILE"); err != nil {
+		return err
+	}
+	file := c.Args().First()
+	cfg, err := config.Load(file)
+	if err != nil {
+		var ps *config.Problems
+		if errors.As(err, &ps) {
+			return fmt.Errorf("%s: invalid\n%w", file, err)
+		}
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if e.json {
+		return e.printJSON(configCheckResult{Result: "OK", File: file, Routes: len(cfg.Routes), Destinations: len(cfg.Destinations)})
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s: OK (%d routes, %d destinations)\n", file, len(cfg.Routes), len(cfg.Destinations))
+	return err
+}

@@ -1,0 +1,42 @@
+// Command relayd is the relay daemon: it persists every inbound callback
+// before answering and delivers it downstream with retries.
+//
+// This main owns only process concerns: flags, the logger, signals and
+// systemd notification. Everything else is package daemon.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set by the Makefile (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	app := &cli.App{
+		Name:    "relayd",
+		Usage:   "durable callback relay: persist, then deliver with retries",
+		Version: version,
+		Flags:   []cli.Flag{configFlag},
+		// run is also the default command.
+		Action:          runAction,
+		HideHelpCommand: true,
+		Commands: []*cli.Command{
+			{Name: "run", Usage: "run the daemon", Flags: []cli.Flag{configFlag, logFlag}, Action: runAction},
+			{Name: "check", Usage: "validate the config file; print every problem with its YAML path",
+				Flags: []cli.Flag{configFlag}, Action: checkAction},
+			{Name: "version", Usage: "print the version", Action: func(c *cli.Context) error {
+				fmt.Fprintln(c.App.Writer, "relayd", version)
+				return nil
+			}},
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "relayd:", err)
+		os.Exit(1)
+	}
+}

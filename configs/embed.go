@@ -1,0 +1,13 @@
+// Package configs holds relayd's example configurations. relayd.example.yaml
+// is embedded as Example: it is what `make run` uses and relayd's built-in
+// default when no config file exists. configs_test.go validates every file
+// here so that none of them drifts from the config schema.
+package configs
+
+import _ "embed"
+
+// Example is relayd.example.yaml: a development config whose destinations
+// are all on 127.0.0.1.
+//
+//go:embed relayd.example.yaml
+var Example []byte

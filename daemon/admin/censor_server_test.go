@@ -1,0 +1,103 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/relayd/relayd/daemon/admin/admintest"
+	"github.com/relayd/relayd/daemon/admin/client"
+	"github.com/relayd/relayd/queue"
+)
+
+func TestShowCensorsRenderedCopyOnly(t *testing.T) {
+	e := admintest.Start(t, admintest.Options{CensorFields: []string{"card"}})
+	if _, err := e.Client.Pause(bg, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, contentType, query, body string
+		hidden                         []string
+		kept                           []string
+	}{
+		{"json nested", "application/json", "",
+			`{"service_instance_guid":"g","credentials":{"api_token":"tok-123","user":"u"},"nodes":[{"Card_No":"4111"}]}`,
+			[]string{"tok-123", "4111"}, []string{`"user":"u"`, `"service_instance_guid":"g"`}},
+		{"form", "application/x-www-form-urlencoded", "",
+			"action=reinstall&key=abc&password=hunter2&status=deploy_done",
+			[]string{"hunter2"}, []string{"action=reinstall&key=abc&password=censored&status=deploy_done"}},
+		{"query", "text/plain", "serverId=7&secret=s3cr3t-q&userEmail=a%40b", "plain password=stays",
+			[]string{"s3cr3t-q"}, []string{"serverId=7&secret=censored&userEmail=a%40b", "plain password=stays"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := e.Enqueue(t, &queue.Message{
+				Query: tt.query, Body: []byte(tt.body), Destinations: []string{"billing"},
+				Headers: []queue.Header{
+					{Name: "Content-Type", Value: tt.contentType},
+					{Name: "Authorization", Value: "Bearer hdr-secret"},
+					{Name: "X-Trace", Value: "t1"},
+				},
+			})
+			m, err := e.Client.Message(bg, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, code := e.Server.MessageJSON(id)
+			var viaStatus client.Message
+			if err := json.Unmarshal(js, &viaStatus); code != http.StatusOK || err != nil || !reflect.DeepEqual(&viaStatus, m) {
+				t.Fatalf("MessageJSON %d differs from show (%v):\n%s\n%+v", code, err, js, m)
+			}
+			shown := *m.Body + " " + m.Query + " " + fmt.Sprint(m.Headers)
+			for _, h := range append(tt.hidden, "hdr-secret") {
+				if strings.Contains(string(shown), h) {
+					t.Errorf("%q shown: %s", h, shown)
+				}
+			}
+			for _, k := range tt.kept {
+				if !strings.Contains(string(shown), k) {
+					t.Errorf("%q missing: %s", k, shown)
+				}
+			}
+			if m.Headers["Authorization"] != "censored" || m.Headers["X-Trace"] != "t1" {
+				t.Errorf("headers: %v", m.Headers)
+			}
+			stored, _, err := e.Store.Get(id)
+			if err != nil || string(stored.Body) != tt.body || stored.Query != tt.query {
+				t.Fatalf("stored copy altered: %q %q %v", stored.Body, stored.Query, err)
+			}
+		})
+	}
+}
+
+func TestMessageJSONNotFound(t *testing.T) {
+	e := admintest.Start(t, admintest.Options{})
+	for _, id := range []string{strings.Repeat("a", 32), "../etc"} {
+		b, code := e.Server.MessageJSON(id)
+		want := `{"result":"ERROR","error":"not_found","error_message":"no message ` + id + `"}`
+		if code != http.StatusNotFound || string(b) != want {
+			t.Errorf("MessageJSON(%q) = %d %s", id, code, b)
+		}
+	}
+}
+
+func TestShowBinaryBodyAsBase64(t *testing.T) {
+	e := admintest.Start(t, admintest.Options{})
+	if _, err := e.Client.Pause(bg, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	id := e.Enqueue(t, &queue.Message{Body: []byte{0xff, 0x00, 0xfe}, Destinations: []string{"billing"}})
+	m, err := e.Client.Message(bg, id)
+	if err != nil || m.Body != nil || m.BodyBase64 != "/wD+" {
+		t.Fatalf("binary body: %+v %v", m, err)
+	}
+	var raw map[string]any
+	js, _ := e.Server.MessageJSON(id)
+	json.Unmarshal(js, &raw)
+	if _, ok := raw["body"]; ok {
+		t.Fatalf("binary body also as text: %s", js)
+	}
+}

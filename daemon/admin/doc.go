@@ -1,0 +1,11 @@
+// Package admin serves relayd's operator API on a unix socket (net/http,
+// method routes under /v1/) for relayctl: status, destinations, pause and
+// resume, message listing and display (censored), replay, purge, reload and
+// a live tail of delivery events. It also renders the message JSON the
+// ingress status endpoint answers with, and serves the optional
+// /metrics, /healthz and /readyz listener.
+//
+// Its wire types and client live in admin/client, which imports nothing of
+// relayd's. admin imports queue and relay; it must not import ingress or
+// the daemon package (the daemon wires admin, not the other way round).
+package admin

@@ -1,0 +1,122 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultPath is where relayd looks for its configuration by default.
+const DefaultPath = "/etc/relayd/relayd.yaml"
+
+// Load reads the configuration file at path and returns it with defaults
+// applied and validated. Problems in the file's content (unknown keys, type
+// errors, unset variables, invalid values) are returned together as
+// *Problems; a file that cannot be read or is not YAML gives a plain error.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse is Load for bytes already read; source names them in errors (a
+// file name, or e.g. "embedded example"). The steps: parse YAML, expand
+// ${VAR} in values from the environment, decode strictly, apply defaults,
+// Validate.
+func Parse(data []byte, source string) (*Config, error) {
+	root, err := parseDocument(data, source)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{lookup: os.LookupEnv, lines: map[string]int{}, budget: maxNodes}
+	var c Config
+	d.value(root, reflect.ValueOf(&c).Elem(), "")
+	if err := d.probs.err(); err != nil {
+		return nil, err
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		var ps *Problems
+		if errors.As(err, &ps) {
+			ps.locate(d.lines)
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+// parseDocument parses data into the single YAML document's root node.
+func parseDocument(data []byte, source string) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config %s is empty", source)
+		}
+		return nil, fmt.Errorf("parse config %s: %w", source, err)
+	}
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parse config %s: %w", source, err)
+		}
+		if !isEmptyDocument(&extra) {
+			return nil, fmt.Errorf("config %s holds several YAML documents (line %d starts another); want one", source, extra.Line)
+		}
+	}
+	if isEmptyDocument(&doc) {
+		return nil, fmt.Errorf("config %s is empty", source)
+	}
+	return doc.Content[0], nil
+}
+
+// isEmptyDocument reports whether a document holds nothing but comments.
+func isEmptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	root := doc.Content[0]
+	return root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null"
+}
+
+// locate fills in the line of each problem from the decoded paths: the
+// line of the path itself or, for a key that is missing, of the nearest
+// enclosing block.
+func (ps *Problems) locate(lines map[string]int) {
+	for i := range *ps {
+		p := &(*ps)[i]
+		if p.Line > 0 {
+			continue
+		}
+		for path := p.Path; ; path = parentPath(path) {
+			if l, ok := lines[path]; ok && l > 0 {
+				p.Line = l
+				break
+			}
+			if path == "" {
+				break
+			}
+		}
+	}
+}
+
+// parentPath strips the last key or index from a YAML path.
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}

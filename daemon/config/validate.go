@@ -1,0 +1,270 @@
+package config
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// MaxRedirectsLimit is the largest max_redirects accepted.
+const MaxRedirectsLimit = 20
+
+// Validate checks the whole configuration and returns *Problems listing
+// every problem with its YAML path, or nil. It expects defaults to have
+// been applied (Load and Parse do): a zero timeout is a problem here, not
+// "unset". It never panics on a Config built in code.
+func (c *Config) Validate() error {
+	var ps Problems
+	c.validateServer(&ps)
+	if strings.TrimSpace(c.Admin.Socket) == "" {
+		ps.add("admin.socket", "must not be empty")
+	}
+	if c.Admin.MetricsListen != "" {
+		checkHostPort(&ps, "admin.metrics_listen", c.Admin.MetricsListen)
+	}
+	if strings.TrimSpace(c.Storage.Dir) == "" {
+		ps.add("storage.dir", "must not be empty")
+	}
+	positive(&ps, "storage.retention", c.Storage.Retention)
+	if c.Storage.MaxDisk < 0 {
+		ps.add("storage.max_disk", "must not be negative (0 means no cap)")
+	}
+	c.validateDefaults(&ps)
+	known := c.validateDestinations(&ps)
+	c.validateRoutes(&ps, known)
+	return ps.err()
+}
+
+func (c *Config) validateServer(ps *Problems) {
+	s := &c.Server
+	checkHostPort(ps, "server.listen", s.Listen)
+	if s.MaxBodySize <= 0 {
+		ps.add("server.max_body_size", "must be greater than 0")
+	}
+	positive(ps, "server.read_timeout", s.ReadTimeout)
+	positive(ps, "server.idle_timeout", s.IdleTimeout)
+	for i, p := range s.TrustedProxies {
+		checkIPOrCIDR(ps, indexPath("server.trusted_proxies", i), p)
+	}
+	for i, f := range s.CensorFields {
+		if strings.TrimSpace(f) == "" {
+			ps.add(indexPath("server.censor_fields", i), "must not be empty")
+		}
+	}
+}
+
+func (c *Config) validateDefaults(ps *Problems) {
+	d := &c.Defaults
+	positive(ps, "defaults.timeout", d.Timeout)
+	checkRedirects(ps, "defaults.max_redirects", d.MaxRedirects)
+	checkConcurrency(ps, "defaults.concurrency", d.Concurrency)
+	d.Retry.validate(ps, "defaults.retry")
+}
+
+// validateDestinations checks every destination and returns the set of
+// valid-looking names, for the routes' references.
+func (c *Config) validateDestinations(ps *Problems) map[string]bool {
+	known := make(map[string]bool, len(c.Destinations))
+	first := map[string]int{}
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		path := indexPath("destinations", i)
+		checkName(ps, path+".name", d.Name)
+		if j, dup := first[d.Name]; dup && d.Name != "" {
+			ps.add(path+".name", "duplicate name %q (also destinations[%d])", d.Name, j)
+		} else {
+			first[d.Name] = i
+		}
+		known[d.Name] = true
+		d.validate(ps, path)
+	}
+	return known
+}
+
+// validate checks one destination's own fields.
+func (d *Destination) validate(ps *Problems, path string) {
+	checkURL(ps, path+".url", d.URL)
+	if d.Method != "" && !isToken(d.Method) {
+		ps.add(path+".method", "%q is not a valid HTTP method", d.Method)
+	}
+	for name, value := range d.Headers {
+		hp := joinPath(path+".headers", name)
+		if !isToken(name) {
+			ps.add(hp, "%q is not a valid header name", name)
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			ps.add(hp, "value must not contain CR, LF or NUL")
+		}
+	}
+	for name := range d.Query {
+		if name == "" {
+			ps.add(path+".query", "parameter names must not be empty")
+		}
+	}
+	if d.CAFile != "" {
+		checkCAFile(ps, path+".ca_file", d.CAFile)
+	}
+	positive(ps, path+".timeout", d.Timeout)
+	checkRedirects(ps, path+".max_redirects", d.MaxRedirects)
+	checkConcurrency(ps, path+".concurrency", d.Concurrency)
+	if d.RateLimit < 0 || d.RateLimit != d.RateLimit {
+		ps.add(path+".rate_limit", "must be 0 (no limit) or more requests per second")
+	}
+	if d.Signing != nil {
+		if d.Signing.Scheme != "standard-webhooks" {
+			ps.add(path+".signing.scheme", "unknown scheme %q (want standard-webhooks)", d.Signing.Scheme)
+		}
+		checkWebhookSecret(ps, path+".signing.secret", d.Signing.Secret)
+	}
+	if d.Retry != nil {
+		d.Retry.validate(ps, path+".retry")
+	}
+}
+
+// validate checks a retry schedule.
+func (r *Retry) validate(ps *Problems, path string) {
+	positive(ps, path+".initial_interval", r.InitialInterval)
+	if !(r.Multiplier >= 1) {
+		ps.add(path+".multiplier", "must be at least 1, got %v", r.Multiplier)
+	}
+	if r.Randomization != nil && !(*r.Randomization >= 0 && *r.Randomization < 1) {
+		ps.add(path+".randomization", "must be at least 0 and below 1, got %v", *r.Randomization)
+	}
+	if r.MaxInterval < r.InitialInterval {
+		ps.add(path+".max_interval", "must not be below initial_interval (%v)", r.InitialInterval.D())
+	}
+	positive(ps, path+".max_elapsed", r.MaxElapsed)
+	if r.MaxAttempts < 0 {
+		ps.add(path+".max_attempts", "must not be negative (0 means bounded by max_elapsed only)")
+	}
+	for i, m := range r.OnStatus {
+		switch {
+		case m.Lo < 100 || m.Hi > 599 || m.Lo > m.Hi:
+			ps.add(indexPath(path+".on_status", i), "invalid status range %d-%d", m.Lo, m.Hi)
+		case m.Lo < 300 && m.Hi >= 200:
+			ps.add(indexPath(path+".on_status", i), "2xx responses are successes and are never retried")
+		}
+	}
+}
+
+func positive(ps *Problems, path string, d Duration) {
+	if d <= 0 {
+		ps.add(path, "must be greater than 0, got %v", d.D())
+	}
+}
+
+func checkRedirects(ps *Problems, path string, n *int) {
+	if n != nil && (*n < 0 || *n > MaxRedirectsLimit) {
+		ps.add(path, "must be between 0 and %d, got %d", MaxRedirectsLimit, *n)
+	}
+}
+
+func checkConcurrency(ps *Problems, path string, n int) {
+	if n < 1 {
+		ps.add(path, "must be at least 1, got %d", n)
+	}
+}
+
+// checkName accepts names that are safe in logs, URLs and CLI arguments.
+func checkName(ps *Problems, path, name string) {
+	if name == "" {
+		ps.add(path, "must not be empty")
+		return
+	}
+	for _, c := range []byte(name) {
+		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			ps.add(path, "%q may only contain letters, digits, '_', '.' and '-'", name)
+			return
+		}
+	}
+}
+
+func checkHostPort(ps *Problems, path, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		ps.add(path, "%q is not host:port (e.g. 127.0.0.1:8080)", addr)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		ps.add(path, "%q has an invalid port", addr)
+	}
+}
+
+func checkIPOrCIDR(ps *Problems, path, s string) {
+	if net.ParseIP(s) != nil {
+		return
+	}
+	if _, _, err := net.ParseCIDR(s); err != nil {
+		ps.add(path, "%q is not an IP address or CIDR (e.g. 10.0.0.0/8)", s)
+	}
+}
+
+func checkURL(ps *Problems, path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		ps.add(path, "must not be empty")
+	case err != nil:
+		ps.add(path, "%q is not a valid URL: %v", raw, unwrapURLError(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		ps.add(path, "%q must be an absolute http:// or https:// URL", raw)
+	case u.Host == "" || u.Hostname() == "":
+		ps.add(path, "%q has no host", raw)
+	}
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func checkCAFile(ps *Problems, path, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		ps.add(path, "cannot read: %v", err)
+		return
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		ps.add(path, "%s holds no PEM certificate", file)
+	}
+}
+
+// checkWebhookSecret checks a Standard Webhooks secret: "whsec_" + base64.
+func checkWebhookSecret(ps *Problems, path, secret string) {
+	b64, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		ps.add(path, "must start with \"whsec_\" followed by base64")
+		return
+	}
+	if key, err := base64.StdEncoding.DecodeString(b64); err != nil || len(key) == 0 {
+		ps.add(path, "the part after \"whsec_\" is not valid base64")
+	}
+}
+
+// isToken reports whether s is an RFC 9110 token (methods, header names).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteList formats names as "a", "b" for messages.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}

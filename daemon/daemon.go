@@ -1,0 +1,246 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/relayd/relayd/daemon/admin"
+	"github.com/relayd/relayd/daemon/config"
+	"github.com/relayd/relayd/daemon/ingress"
+	"github.com/relayd/relayd/queue"
+	"github.com/relayd/relayd/relay"
+)
+
+// Options wire a Daemon.
+type Options struct {
+	// Load reads the configuration; it is called again on every Reload.
+	Load    func() (*config.Config, error)
+	Logger  *slog.Logger
+	Version string
+	// Listener, when set, is the ingress listener (systemd socket
+	// activation); otherwise server.listen is bound.
+	Listener net.Listener
+	// Notify receives systemd state strings ("READY=1", "RELOADING=1",
+	// "STOPPING=1"); nil means none.
+	Notify func(state string)
+	// DrainTimeout bounds how long shutdown waits for in-flight deliveries.
+	DrainTimeout time.Duration
+}
+
+// Daemon is one running relayd: queue, relay, ingress and admin socket.
+type Daemon struct {
+	opts   Options
+	logger *slog.Logger
+
+	mu  sync.Mutex // serialises Reload; guards cfg
+	cfg *config.Config
+
+	store    *queue.Store
+	relay    *relay.Relay
+	ingress  *ingress.Server
+	admin    *admin.Server
+	ingLn    net.Listener
+	adminLn  net.Listener
+	started  time.Time
+	closeOne sync.Once
+}
+
+// New loads the configuration and opens every component, undoing what it
+// opened when a later step fails. Nothing is served until Run.
+func New(opts Options) (d *Daemon, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Notify == nil {
+		opts.Notify = func(string) {}
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	cfg, err := opts.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	d = &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, started: time.Now()}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+
+	d.store, err = queue.Open(queue.Options{
+		Dir:       cfg.Storage.Dir,
+		Sync:      deref(cfg.Storage.Sync, true),
+		Retention: cfg.Storage.Retention.D(),
+		MaxDisk:   int64(cfg.Storage.MaxDisk),
+		Logger:    d.logger.With("component", "queue"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open queue in %q: %w", cfg.Storage.Dir, err)
+	}
+	d.relay = relay.New(d.store, d.logger.With("component", "relay"))
+	if err = d.relay.Apply(relayDestinations(cfg)); err != nil {
+		return nil, fmt.Errorf("configure destinations: %w", err)
+	}
+	d.admin = admin.New(admin.Options{
+		Store:        d.store,
+		Relay:        d.relay,
+		Logger:       d.logger.With("component", "admin"),
+		Version:      opts.Version,
+		Started:      d.started,
+		Reload:       d.Reload,
+		CensorFields: d.censorFields,
+	})
+	d.ingress, err = ingress.New(cfg, ingress.Options{
+		Store:   d.store,
+		Logger:  d.logger.With("component", "ingress"),
+		Status:  d.admin.MessageJSON,
+		Version: opts.Version,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("configure ingress: %w", err)
+	}
+	if d.ingLn = opts.Listener; d.ingLn == nil {
+		if d.ingLn, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
+			return nil, fmt.Errorf("listen for callbacks on %s: %w", cfg.Server.Listen, err)
+		}
+	}
+	if d.adminLn, err = admin.Listen(cfg.Admin.Socket); err != nil {
+		return nil, fmt.Errorf("open admin socket: %w", err)
+	}
+	return d, nil
+}
+
+// IngressAddr is the bound ingress address (useful with port 0).
+func (d *Daemon) IngressAddr() net.Addr { return d.ingLn.Addr() }
+
+// Healthy reports whether the queue accepts writes (systemd watchdog).
+func (d *Daemon) Healthy() error { return d.store.Writable() }
+
+func (d *Daemon) censorFields() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg.Server.CensorFields
+}
+
+// Run serves callbacks and the admin socket and delivers until ctx is
+// cancelled, then shuts down in reverse order of startup and returns nil
+// after a clean stop.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- d.relay.Start(ctx) }()
+	go func() { errc <- wrapServe("serve admin socket", d.admin.Serve(d.adminLn)) }()
+	go func() { errc <- wrapServe("serve callbacks", d.ingress.Serve(d.ingLn)) }()
+	d.logger.Info("relayd started", "version", d.opts.Version, "listen", d.ingLn.Addr().String(),
+		"admin_socket", d.adminLn.Addr().String(), "storage", d.cfg.Storage.Dir)
+	d.opts.Notify("READY=1")
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		d.logger.Error("component stopped; shutting down", "err", runErr)
+	}
+	d.opts.Notify("STOPPING=1")
+	d.shutdown()
+	return runErr
+}
+
+func wrapServe(what string, err error) error {
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// shutdown stops taking callbacks first, then lets in-flight deliveries
+// finish (bounded), then closes the admin socket and the queue.
+func (d *Daemon) shutdown() {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d.opts.DrainTimeout)
+	defer cancel()
+	if err := d.ingress.Shutdown(ctx); err != nil {
+		d.logger.Warn("stop ingress", "err", err)
+	}
+	if err := d.relay.Close(ctx); err != nil {
+		d.logger.Warn("drain deliveries", "err", err)
+	}
+	if err := d.admin.Shutdown(ctx); err != nil {
+		d.logger.Warn("stop admin socket", "err", err)
+	}
+	d.Close()
+	d.logger.Info("relayd stopped", "took", time.Since(start).Round(time.Millisecond).String())
+}
+
+// Reload re-reads the configuration and swaps destinations, then routes. A
+// config that fails to load or validate is refused and the running one kept.
+// Changes to server.listen, admin.* and storage.* need a restart and are
+// logged as such.
+func (d *Daemon) Reload(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.opts.Notify("RELOADING=1")
+	defer d.opts.Notify("READY=1")
+	cfg, err := d.opts.Load()
+	if err != nil {
+		d.logger.Error("reload refused; keeping the running config", "err", err)
+		return fmt.Errorf("reload refused, running config kept: %w", err)
+	}
+	if err := d.relay.Apply(relayDestinations(cfg)); err != nil {
+		d.logger.Error("reload refused; keeping the running config", "err", err)
+		return fmt.Errorf("reload refused, running config kept: %w", err)
+	}
+	if err := d.ingress.Apply(cfg); err != nil {
+		if rerr := d.relay.Apply(relayDestinations(d.cfg)); rerr != nil {
+			d.logger.Error("restore destinations after refused reload", "err", rerr)
+		}
+		d.logger.Error("reload refused; keeping the running config", "err", err)
+		return fmt.Errorf("reload refused, running config kept: %w", err)
+	}
+	for _, c := range restartOnly(d.cfg, cfg) {
+		d.logger.Warn("config change needs a restart to take effect", "key", c)
+	}
+	d.cfg = cfg
+	d.logger.Info("config reloaded", "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
+	return nil
+}
+
+// restartOnly names the settings that differ but cannot change live.
+func restartOnly(old, cur *config.Config) []string {
+	var keys []string
+	if old.Server.Listen != cur.Server.Listen {
+		keys = append(keys, "server.listen")
+	}
+	if old.Admin != cur.Admin {
+		keys = append(keys, "admin")
+	}
+	if old.Storage.Dir != cur.Storage.Dir || deref(old.Storage.Sync, true) != deref(cur.Storage.Sync, true) ||
+		old.Storage.Retention != cur.Storage.Retention || old.Storage.MaxDisk != cur.Storage.MaxDisk {
+		keys = append(keys, "storage")
+	}
+	return keys
+}
+
+// Close releases everything New opened. Safe to call twice; Run calls it.
+func (d *Daemon) Close() {
+	d.closeOne.Do(func() {
+		if d.adminLn != nil {
+			d.adminLn.Close()
+		}
+		if d.ingLn != nil {
+			d.ingLn.Close()
+		}
+		if d.store != nil {
+			if err := d.store.Close(); err != nil {
+				d.logger.Error("close queue", "err", err)
+			}
+		}
+	})
+}

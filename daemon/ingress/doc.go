@@ -1,0 +1,31 @@
+// Package ingress owns the callback listener: a fasthttp server whose handler
+// routes each inbound request (path, method, match conditions on selectors),
+// checks the route's auth, writes one queue.Message durably with
+// queue.Store.Enqueue and only then answers 202 (200 for a duplicate by
+// idempotency key). It also serves GET /_relay/healthz and
+// GET /_relay/messages/{id}; the whole /_relay/ prefix is reserved and never
+// routed.
+//
+// Reload (Apply) compiles a whole new route table and swaps it atomically;
+// a table that does not compile changes nothing. Swapped live: routes, their
+// match conditions, auth and keys, server.trusted_proxies,
+// server.status_token and server.max_body_size (the limit is handed to
+// fasthttp per request from HeaderReceived). Fixed until restart:
+// server.listen, server.read_timeout and server.idle_timeout, which belong
+// to the listening fasthttp.Server.
+//
+// Decisions where SPEC.md is silent:
+//   - auth: every configured check must pass.
+//   - A JSON selector that meets JSON null finds nothing (exists: false).
+//     Objects and arrays are selected as their compact JSON text; array
+//     elements are selected by index (json.nodes.0.name).
+//   - An empty body has no JSON values; a non-empty body that is not JSON,
+//     when a selector must read it, is answered 400 bad_request.
+//   - X-Forwarded-For is read only when the peer is in
+//     server.trusted_proxies; the client is the right-most entry that is not
+//     a trusted proxy. An unparseable entry leaves the client unknown, which
+//     no allow_ips list admits.
+//
+// ingress imports daemon/config, queue and relay/webhooksig, nothing else of
+// relayd's.
+package ingress

@@ -1,0 +1,208 @@
+package ingress
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime/debug"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/relayd/relayd/queue"
+)
+
+// Retry-After values (seconds) for 503 answers.
+const (
+	retryAfterFull  = "60" // disk cap: space comes back with retention/GC
+	retryAfterError = "5"  // other persist errors: usually transient
+)
+
+var (
+	relayPrefix    = []byte("/_relay/")
+	healthzPath    = []byte("/_relay/healthz")
+	messagesPrefix = []byte("/_relay/messages/")
+	bearerPrefix   = []byte("Bearer ")
+)
+
+// Handler answers one request: the /_relay/ endpoints, or route → auth →
+// persist → answer. A panic is recovered and answered 500.
+func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
+	defer s.recoverPanic(ctx)
+	t := s.table.Load()
+	if path := ctx.Path(); bytes.HasPrefix(path, relayPrefix) {
+		s.serveRelay(ctx, t, path)
+		return
+	}
+	s.serveRoute(ctx, t)
+}
+
+func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	s.logger.Error("panic in callback handler", "panic", fmt.Sprint(v),
+		"method", string(ctx.Method()), "path", string(ctx.Path()), "stack", string(debug.Stack()))
+	ctx.Response.Reset()
+	writeError(ctx, fasthttp.StatusInternalServerError, codeInternal, "internal error")
+}
+
+func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, t *table) {
+	rq := request{ctx: ctx}
+	r, miss, err := t.find(&rq)
+	switch {
+	case err != nil:
+		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error()})
+		return
+	case r == nil && miss == missMethod:
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, t.allowHeader(ctx.Path()))
+		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed,
+			"method " + string(ctx.Method()) + " is not allowed on " + string(ctx.Path())})
+		return
+	case r == nil:
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(ctx.Path())})
+		return
+	}
+	if t.maxBody > 0 && len(ctx.Request.Body()) > t.maxBody {
+		s.reject(ctx, r, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge,
+			fmt.Sprintf("body is larger than max_body_size (%d bytes)", t.maxBody)})
+		return
+	}
+	client := t.clientAddr(ctx)
+	if r.auth != nil {
+		if rej := r.auth.check(ctx, client, time.Now()); rej != nil {
+			s.reject(ctx, r, rej)
+			return
+		}
+	}
+	m, err := buildMessage(&rq, r, client)
+	if err != nil {
+		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error()})
+		return
+	}
+	if s.beforePersist != nil {
+		s.beforePersist(ctx)
+	}
+	s.persist(ctx, r, m)
+}
+
+// persist writes m and answers only once Enqueue has returned.
+func (s *Server) persist(ctx *fasthttp.RequestCtx, r *route, m *queue.Message) {
+	id, dup, err := s.store.Enqueue(s.persistCtx, m)
+	switch {
+	case errors.Is(err, queue.ErrFull):
+		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterFull)
+		s.reject(ctx, r, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable,
+			"storage full (storage.max_disk reached); retry later"})
+		return
+	case err != nil:
+		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterError)
+		s.logger.Error("persist callback", "route", r.name, "remote", m.RemoteAddr, "err", err)
+		s.reject(ctx, r, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable,
+			"message could not be stored: " + err.Error()})
+		return
+	}
+	writeAccepted(ctx, r, id, dup)
+	if s.logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.logger.Debug("callback accepted", "route", r.name, "id", id, "duplicate", dup, "remote", m.RemoteAddr)
+	}
+}
+
+// buildMessage copies everything the message keeps out of fasthttp's
+// buffers, which are reused once the handler returns.
+func buildMessage(rq *request, r *route, client netip.Addr) (*queue.Message, error) {
+	ctx := rq.ctx
+	m := &queue.Message{
+		Route:        r.name,
+		Method:       string(ctx.Method()),
+		Path:         string(ctx.Path()),
+		Query:        string(ctx.URI().QueryString()),
+		Body:         bytes.Clone(ctx.Request.Body()),
+		Destinations: r.dests,
+	}
+	if client.IsValid() {
+		m.RemoteAddr = client.String()
+	}
+	for k, v := range ctx.Request.Header.AllInOrder() {
+		m.Headers = append(m.Headers, queue.Header{Name: string(k), Value: string(v)})
+	}
+	keys := []struct {
+		sel *selector
+		dst *string
+	}{{r.idempotency, &m.IdempotencyKey}, {r.ordering, &m.OrderingKey}, {r.tracing, &m.TracingID}}
+	for _, k := range keys {
+		if k.sel == nil {
+			continue
+		}
+		v, _, err := rq.value(k.sel)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k.sel.text, err)
+		}
+		*k.dst = string(v)
+	}
+	return m, nil
+}
+
+// serveRelay answers the reserved /_relay/ endpoints.
+func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
+	isMessages := bytes.HasPrefix(path, messagesPrefix)
+	if !bytes.Equal(path, healthzPath) && !isMessages {
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path)})
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
+		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed,
+			"method " + string(ctx.Method()) + " is not allowed on " + string(path)})
+		return
+	}
+	if !isMessages {
+		if err := s.store.Writable(); err != nil {
+			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterError)
+			s.reject(ctx, nil, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable, "queue is not writable: " + err.Error()})
+			return
+		}
+		writeOK(ctx)
+		return
+	}
+	id := path[len(messagesPrefix):]
+	if t.statusToken == nil || s.status == nil || len(id) == 0 || bytes.IndexByte(id, '/') >= 0 {
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path)})
+		return
+	}
+	auth := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
+	if !bytes.HasPrefix(auth, bearerPrefix) ||
+		subtle.ConstantTimeCompare(bytes.TrimSpace(auth[len(bearerPrefix):]), t.statusToken) != 1 {
+		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="relayd"`)
+		s.reject(ctx, nil, &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "status token is missing or wrong"})
+		return
+	}
+	body, status := s.status(string(id))
+	finish(ctx, status, body)
+}
+
+// reject answers an error and logs it once: Warn for auth failures and
+// unavailability, Info for the rest (routing and malformed requests).
+func (s *Server) reject(ctx *fasthttp.RequestCtx, r *route, rej *rejection) {
+	writeError(ctx, rej.status, rej.code, rej.message)
+	level := slog.LevelInfo
+	switch rej.status {
+	case fasthttp.StatusUnauthorized, fasthttp.StatusForbidden, fasthttp.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	}
+	if !s.logger.Enabled(context.Background(), level) {
+		return
+	}
+	name := ""
+	if r != nil {
+		name = r.name
+	}
+	s.logger.Log(context.Background(), level, "callback rejected", "route", name, "status", rej.status,
+		"reason", rej.message, "method", string(ctx.Method()), "path", string(ctx.Path()),
+		"remote", ctx.RemoteIP().String())
+}

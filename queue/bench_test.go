@@ -1,0 +1,70 @@
+package queue
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func benchEnqueue(b *testing.B, sync bool) {
+	s := openTest(b, "", func(o *Options) { o.Sync = sync })
+	body := make([]byte, 500)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	// ~64 concurrent writers, as many ingress connections would be.
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m := msg("r", "billing")
+			m.Body = body
+			if _, _, err := s.Enqueue(context.Background(), m); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
+
+func BenchmarkEnqueueSync(b *testing.B)   { benchEnqueue(b, true) }
+func BenchmarkEnqueueNoSync(b *testing.B) { benchEnqueue(b, false) }
+
+// BenchmarkLeaseComplete leases in batches of 16 and completes each
+// delivery from its own goroutine, as relay's workers do.
+func BenchmarkLeaseComplete(b *testing.B) {
+	s := openTest(b, "", func(o *Options) { o.Sync = true })
+	ctx := context.Background()
+	for range b.N {
+		m := msg("r", "billing")
+		m.Body = make([]byte, 500)
+		if _, _, err := s.Enqueue(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	done := 0
+	for done < b.N {
+		ls, err := s.Lease("billing", time.Now(), 16)
+		if err != nil || len(ls) == 0 {
+			b.Fatalf("lease: %d %v", len(ls), err)
+		}
+		errs := make(chan error, len(ls))
+		for _, l := range ls {
+			go func() { errs <- s.Complete(l, Outcome{Result: Delivered, Attempt: Attempt{At: time.Now(), Status: 200}}) }()
+		}
+		for range ls {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+		done += len(ls)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}

@@ -1,0 +1,211 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Enqueue persists m with one pending delivery per m.Destinations and
+// returns once it is durable (synced when Options.Sync). It assigns m.ID and
+// m.ReceivedAt when empty. With m.IdempotencyKey set and a message of the
+// same Route and key still retained, nothing is written and the existing id
+// is returned with duplicate=true.
+func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate bool, err error) {
+	if s.full() {
+		return "", false, fmt.Errorf("enqueue: %w", ErrFull)
+	}
+	if m.ID == "" {
+		m.ID = NewID()
+	}
+	if m.ReceivedAt.IsZero() {
+		m.ReceivedAt = time.Now()
+	}
+	m.Destinations = uniq(m.Destinations)
+	if err := validMessage(m); err != nil {
+		return "", false, fmt.Errorf("enqueue: %w", err)
+	}
+	// Encode here, on the caller's goroutine, to keep the writer short.
+	rec := encodeMessage(m)
+	err = s.submit(ctx, len(rec), func(b *batch) error {
+		id, duplicate = b.enqueue(m, rec)
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("enqueue: %w", err)
+	}
+	m.ID = id
+	return id, duplicate, nil
+}
+
+// enqueue stages m's message record, indexes and deliveries, or finds the
+// message already stored under its idempotency key.
+func (b *batch) enqueue(m *Message, rec []byte) (string, bool) {
+	var ik []byte
+	if m.IdempotencyKey != "" {
+		ik = idemKey(m.Route, m.IdempotencyKey)
+		// The txn sees its own pending writes: a duplicate earlier in
+		// this batch is found too.
+		if v, ok, err := b.get(ik); err != nil {
+			b.fail("read idempotency key", err)
+			return "", false
+		} else if ok {
+			return string(v), true
+		}
+		b.set(ik, []byte(m.ID))
+	}
+	b.set(messageKey(m.ID), rec)
+	b.set(receivedKey(m.ReceivedAt, m.ID), nil)
+	for _, dest := range m.Destinations {
+		d := &deliveryRec{
+			Delivery: Delivery{
+				MessageID: m.ID, Destination: dest, State: StatePending,
+				ScheduleStart: m.ReceivedAt, UpdatedAt: b.now, OrderingKey: m.OrderingKey,
+			},
+			receivedAt: m.ReceivedAt,
+			siblings:   m.Destinations,
+		}
+		if m.OrderingKey == "" || b.joinChain(d) {
+			b.schedule(d, m.ReceivedAt)
+		}
+		b.addCount(dest, StatePending, 1)
+		b.set(stateIndexKey(dest, StatePending, d.receivedAt, d.MessageID), nil)
+		b.putDelivery(d)
+	}
+	return m.ID, false
+}
+
+func (b *batch) putDelivery(d *deliveryRec) {
+	b.set(deliveryKey(d.MessageID, d.Destination), encodeDelivery(d))
+}
+
+// getDelivery reads a delivery record as the txn sees it.
+func (b *batch) getDelivery(id, dest string) (*deliveryRec, bool) {
+	v, ok, err := b.get(deliveryKey(id, dest))
+	if err != nil {
+		b.fail("read delivery", err)
+		return nil, false
+	}
+	if !ok {
+		return nil, false
+	}
+	d, err := decodeDelivery(id, dest, v)
+	if err != nil {
+		b.fail("read delivery", err)
+		return nil, false
+	}
+	return d, true
+}
+
+// messageDeliveries reads every delivery still stored of a message, given
+// one of them (which lists its siblings).
+func (b *batch) messageDeliveries(d *deliveryRec) []*deliveryRec {
+	out := make([]*deliveryRec, 0, len(d.siblings))
+	for _, name := range d.siblings {
+		if name == d.Destination {
+			out = append(out, d)
+			continue
+		}
+		if o, ok := b.getDelivery(d.MessageID, name); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// setState moves d to st, keeping the state index and counters in step.
+func (b *batch) setState(d *deliveryRec, st State) {
+	if d.State == st {
+		return
+	}
+	b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
+	b.addCount(d.Destination, d.State, -1)
+	d.State = st
+	b.set(stateIndexKey(d.Destination, st, d.receivedAt, d.MessageID), nil)
+	b.addCount(d.Destination, st, 1)
+}
+
+// NewID returns a random message id: 32 characters [a-z0-9] from
+// crypto/rand (~165 bits).
+func NewID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	bp := idBufs.Get().(*[64]byte)
+	defer idBufs.Put(bp)
+	var out [idLen]byte
+	n := 0
+	for n < idLen {
+		rand.Read(bp[:])
+		for _, c := range bp {
+			// 252 = 7×36: rejecting the rest keeps every character
+			// equally likely.
+			if c < 252 && n < idLen {
+				out[n] = alphabet[c%36]
+				n++
+			}
+		}
+	}
+	return string(out[:])
+}
+
+var idBufs = sync.Pool{New: func() any { return new([64]byte) }}
+
+// ValidID reports whether id has the form NewID returns.
+func ValidID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func validDest(name string) error {
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
+		return fmt.Errorf("invalid destination name %q", name)
+	}
+	return nil
+}
+
+func validMessage(m *Message) error {
+	if !ValidID(m.ID) {
+		return fmt.Errorf("invalid message id %q", m.ID)
+	}
+	if len(m.Destinations) == 0 {
+		return errors.New("message has no destination")
+	}
+	for _, d := range m.Destinations {
+		if err := validDest(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func uniq(names []string) []string {
+	for i := 1; i < len(names); i++ {
+		for j := 0; j < i; j++ {
+			if names[i] == names[j] {
+				out := append([]string(nil), names[:i]...)
+				for _, n := range names[i:] {
+					dup := false
+					for _, o := range out {
+						dup = dup || o == n
+					}
+					if !dup {
+						out = append(out, n)
+					}
+				}
+				return out
+			}
+		}
+	}
+	return names
+}

@@ -1,0 +1,176 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// sweepChunk is how many expired messages one writer request deletes, so
+// a large sweep does not hold up enqueues behind one long batch.
+const sweepChunk = 256
+
+// sizeInterval is how often Size (and so the MaxDisk check) is refreshed.
+const sizeInterval = 5 * time.Second
+
+func (s *Store) runMaintenance() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stop
+		cancel()
+	}()
+	gc := time.NewTicker(s.opts.GCInterval)
+	defer gc.Stop()
+	size := time.NewTicker(min(sizeInterval, s.opts.GCInterval))
+	defer size.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-size.C:
+			s.refreshSize()
+		case <-gc.C:
+			if n, err := s.sweep(time.Now()); err != nil {
+				s.log.Warn("retention sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("retention sweep", "messages_deleted", n)
+			}
+			s.runValueLogGC(ctx)
+			s.refreshSize()
+		}
+	}
+}
+
+// sweep deletes the messages whose deliveries all became terminal more
+// than Retention before now, and returns how many. It Seeks the expiry
+// index from a cursor instead of scanning messages.
+func (s *Store) sweep(now time.Time) (int, error) {
+	if s.opts.Retention <= 0 {
+		return 0, nil
+	}
+	cutoff := now.Add(-s.opts.Retention)
+	total := 0
+	for {
+		keys, err := s.expired(cutoff, sweepChunk)
+		if err != nil || len(keys) == 0 {
+			return total, err
+		}
+		n := 0
+		err = s.submit(context.Background(), 0, func(b *batch) error {
+			for _, k := range keys {
+				b.makeRoom()
+				if b.expire(k) {
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("retention sweep: %w", err)
+		}
+		total += n
+		if len(keys) < sweepChunk {
+			return total, nil
+		}
+	}
+}
+
+// expired returns up to max expiry keys at or before cutoff, from the
+// sweep cursor, and moves the cursor to the first live key.
+func (s *Store) expired(cutoff time.Time, max int) ([][]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	prefix := []byte{pfxExpiry}
+	start := s.sweepCursor
+	if start == nil {
+		start = prefix
+	}
+	var keys [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		first := true
+		for it.Seek(start); it.ValidForPrefix(prefix) && len(keys) < max; it.Next() {
+			k := it.Item().KeyCopy(nil)
+			if first {
+				s.sweepCursor, first = k, false
+			}
+			if len(k) != 1+timeLen+idLen || readTime(k[1:]).After(cutoff) {
+				break
+			}
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// lowerSweep moves the sweep cursor down to an expiry key just written.
+func (s *Store) lowerSweep(k []byte) {
+	s.sweepMu.Lock()
+	if s.sweepCursor != nil && bytes.Compare(k, s.sweepCursor) < 0 {
+		s.sweepCursor = k
+	}
+	s.sweepMu.Unlock()
+}
+
+// expire deletes the message of expiry key k if the key is still there
+// (a replay deletes it).
+func (b *batch) expire(k []byte) bool {
+	if _, ok, err := b.get(k); err != nil || !ok {
+		return false
+	}
+	b.del(k)
+	b.deleteMessage(string(k[1+timeLen:]))
+	return true
+}
+
+// deleteMessage deletes a message, its deliveries and every index entry.
+func (b *batch) deleteMessage(id string) {
+	v, ok, err := b.get(messageKey(id))
+	if err != nil {
+		b.fail("read message", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	m, err := decodeMessage(v, false)
+	if err != nil {
+		b.fail("read message", err)
+		return
+	}
+	for _, dest := range m.Destinations {
+		if d, ok := b.getDelivery(id, dest); ok {
+			b.deleteDelivery(d)
+		}
+	}
+	if m.IdempotencyKey != "" {
+		ik := idemKey(m.Route, m.IdempotencyKey)
+		if v, ok, _ := b.get(ik); ok && string(v) == id {
+			b.del(ik)
+		}
+	}
+	b.del(receivedKey(m.ReceivedAt, id))
+	b.del(messageKey(id))
+}
+
+// deleteDelivery deletes d's record and index entries. A delivery that is
+// not terminal is taken out of the schedule and its chain as well.
+func (b *batch) deleteDelivery(d *deliveryRec) {
+	b.unschedule(d)
+	b.leaveChain(d)
+	b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
+	b.addCount(d.Destination, d.State, -1)
+	b.del(deliveryKey(d.MessageID, d.Destination))
+}

@@ -1,0 +1,270 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Options configure a Store.
+type Options struct {
+	Dir string
+	// Sync fsyncs each group-committed batch before its callers return.
+	Sync bool
+	// Retention is how long delivered and dead deliveries are kept.
+	Retention time.Duration
+	// MaxDisk caps the store's size in bytes (0 = none); Enqueue then
+	// returns ErrFull.
+	MaxDisk int64
+	// GCInterval is how often retention and value-log GC run (0 = 1m).
+	GCInterval time.Duration
+	Logger     *slog.Logger
+}
+
+// Store is the durable queue.
+type Store struct {
+	opts Options
+	log  *slog.Logger
+	db   *badger.DB
+
+	// mu guards closed: readers and submitters hold it shared, Close
+	// exclusively, so nothing touches Badger once it is closing.
+	mu     sync.RWMutex
+	closed bool
+	reqs   chan *request
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+	cerr   error
+
+	destsMu sync.Mutex
+	dests   map[string]*destState
+
+	countsMu sync.Mutex
+	counts   map[string]storedCounts // committed
+
+	pausedMu sync.Mutex
+	paused   map[string]bool
+
+	seq      uint64 // ordering-chain sequence; writer only
+	leaseSeq atomic.Uint64
+	size     atomic.Int64
+	lastErr  atomic.Pointer[error]
+
+	sweepMu     sync.Mutex
+	sweepCursor []byte // expiry keys below it are deleted
+}
+
+// Open opens (creating if needed) the store in opts.Dir and starts its
+// writer and maintenance goroutines.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("open queue: no directory")
+	}
+	if opts.GCInterval <= 0 {
+		opts.GCInterval = time.Minute
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "queue")
+	db, err := badger.Open(badgerOptions(opts.Dir, log))
+	if err != nil {
+		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
+	}
+	s := &Store{
+		opts: opts, log: log, db: db,
+		reqs:   make(chan *request, maxBatchRequests),
+		stop:   make(chan struct{}),
+		dests:  map[string]*destState{},
+		counts: map[string]storedCounts{},
+		paused: map[string]bool{},
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
+	}
+	s.refreshSize()
+	s.wg.Add(2)
+	go s.runWriter()
+	go s.runMaintenance()
+	return s, nil
+}
+
+// load reads the persisted counters, paused set and sequence.
+func (s *Store) load() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+		defer it.Close()
+		for _, pfx := range []byte{pfxCounts, pfxPaused} {
+			p := []byte{pfx}
+			for it.Seek(p); it.ValidForPrefix(p); it.Next() {
+				name := string(it.Item().Key()[1:])
+				if pfx == pfxPaused {
+					s.paused[name] = true
+					continue
+				}
+				v, err := it.Item().ValueCopy(nil)
+				if err != nil {
+					return fmt.Errorf("read counts of %s: %w", name, err)
+				}
+				c, err := decodeCounts(v)
+				if err != nil {
+					return fmt.Errorf("counts of %s: %w", name, err)
+				}
+				s.counts[name] = c
+			}
+		}
+		v, ok, err := txnGet(txn, keySeq)
+		if ok {
+			s.seq = readSeq(v)
+		}
+		return err
+	})
+}
+
+// Close stops the writer after flushing pending requests and closes Badger.
+// Safe to call twice.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.reqs) // the writer answers what is queued, then exits
+		close(s.stop)
+		s.mu.Unlock()
+		s.wg.Wait()
+		if err := s.db.Close(); err != nil {
+			s.cerr = fmt.Errorf("close queue: %w", err)
+		}
+	})
+	return s.cerr
+}
+
+// Writable reports whether the store can accept writes (healthz).
+func (s *Store) Writable() error {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	if p := s.lastErr.Load(); p != nil {
+		return fmt.Errorf("last queue write: %w", *p)
+	}
+	if s.full() {
+		return ErrFull
+	}
+	return nil
+}
+
+func (s *Store) full() bool { return s.opts.MaxDisk > 0 && s.size.Load() >= s.opts.MaxDisk }
+
+// Size returns the store's bytes on disk (LSM + value log).
+func (s *Store) Size() int64 { return s.size.Load() }
+
+func (s *Store) refreshSize() {
+	n, err := dirSize(s.opts.Dir)
+	if err != nil {
+		s.log.Warn("queue size", "err", err)
+		return
+	}
+	s.size.Store(n)
+}
+
+// Counts returns, per destination name that has deliveries, its counts.
+func (s *Store) Counts() map[string]Counts {
+	s.countsMu.Lock()
+	out := make(map[string]Counts, len(s.counts))
+	for name, c := range s.counts {
+		out[name] = Counts{Pending: c.Pending, Retrying: c.Retrying, Dead: c.Dead, Delivered: c.Delivered}
+	}
+	s.countsMu.Unlock()
+	// Deliveries in flight are stored as pending or retrying; show them as
+	// delivering instead.
+	for name, c := range out {
+		ds := s.dest(name)
+		ds.mu.Lock()
+		c.Pending -= ds.byKind.Pending
+		c.Retrying -= ds.byKind.Retrying
+		c.Delivering = ds.byKind.Pending + ds.byKind.Retrying
+		ds.mu.Unlock()
+		if c == (Counts{}) {
+			delete(out, name)
+			continue
+		}
+		out[name] = c
+	}
+	return out
+}
+
+// mergeCounts adds a committed txn's counter deltas to memory.
+func (s *Store) mergeCounts(delta map[string]*storedCounts) {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	for dest, d := range delta {
+		c := s.counts[dest]
+		c.Pending += d.Pending
+		c.Retrying += d.Retrying
+		c.Dead += d.Dead
+		c.Delivered += d.Delivered
+		s.counts[dest] = c
+	}
+}
+
+// SetPaused persists whether dest is paused.
+func (s *Store) SetPaused(dest string, paused bool) error {
+	if err := validDest(dest); err != nil {
+		return err
+	}
+	err := s.submit(context.Background(), 0, func(b *batch) error {
+		if paused {
+			b.set(pausedKey(dest), nil)
+		} else {
+			b.del(pausedKey(dest))
+		}
+		b.after(func(err error) {
+			if err != nil {
+				return
+			}
+			s.pausedMu.Lock()
+			if paused {
+				s.paused[dest] = true
+			} else {
+				delete(s.paused, dest)
+			}
+			s.pausedMu.Unlock()
+			if !paused {
+				s.dest(dest).signal()
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set paused %s: %w", dest, err)
+	}
+	return nil
+}
+
+// Paused returns the persisted paused destinations.
+func (s *Store) Paused() map[string]bool {
+	s.pausedMu.Lock()
+	defer s.pausedMu.Unlock()
+	out := make(map[string]bool, len(s.paused))
+	for k := range s.paused {
+		out[k] = true
+	}
+	return out
+}
+
+func (s *Store) isPaused(dest string) bool {
+	s.pausedMu.Lock()
+	defer s.pausedMu.Unlock()
+	return s.paused[dest]
+}
+

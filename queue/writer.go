@@ -1,0 +1,280 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Group commit: every write is a request to the one writer goroutine, which
+// takes all requests waiting (up to these caps), applies them in one Badger
+// transaction, commits, syncs once, and answers them all.
+const (
+	maxBatchRequests = 256
+	maxBatchBytes    = 4 << 20
+)
+
+// request is one caller's write. apply stages its writes in the batch; an
+// error it returns fails only this request and must come before any write.
+type request struct {
+	apply func(b *batch) error
+	bytes int
+	done  chan error
+}
+
+// submit hands apply to the writer and waits until its batch is committed
+// (and synced when Options.Sync). Once handed over it waits for the answer
+// even if ctx ends: the write may already be on disk.
+func (s *Store) submit(ctx context.Context, bytes int, apply func(b *batch) error) error {
+	req := &request{apply: apply, bytes: bytes, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-req.done
+}
+
+func (s *Store) runWriter() {
+	defer s.wg.Done()
+	reqs := make([]*request, 0, maxBatchRequests)
+	for req := range s.reqs {
+		reqs = append(reqs[:0], req)
+		bytes := req.bytes
+	drain:
+		for len(reqs) < maxBatchRequests && bytes < maxBatchBytes {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				reqs = append(reqs, r)
+				bytes += r.bytes
+			default:
+				break drain
+			}
+		}
+		s.runBatch(reqs)
+		clear(reqs)
+	}
+}
+
+func (s *Store) runBatch(reqs []*request) {
+	b := s.newBatch()
+	errs := make([]error, len(reqs))
+	for i, r := range reqs {
+		if b.err != nil {
+			break
+		}
+		b.makeRoom()
+		errs[i] = r.apply(b)
+	}
+	err := b.finish()
+	if err != nil {
+		s.lastErr.Store(&err)
+		s.log.Error("queue write failed", "err", err, "requests", len(reqs))
+	} else if s.lastErr.Load() != nil {
+		s.lastErr.Store(nil)
+	}
+	for _, fx := range b.effects {
+		fx(err)
+	}
+	for i, r := range reqs {
+		if err != nil {
+			r.done <- err
+		} else {
+			r.done <- errs[i]
+		}
+	}
+}
+
+// batch is the writer's open transaction plus what it changed: counter
+// deltas not yet committed, and effects on in-memory state (cursors,
+// leases, wake-ups) to run once the batch is committed or has failed.
+type batch struct {
+	s         *Store
+	txn       *badger.Txn
+	now       time.Time
+	count     int64 // entries in txn, for makeRoom
+	size      int64 // estimated bytes in txn
+	committed bool  // a txn of this batch was committed
+	delta     map[string]*storedCounts
+	seqDirty  bool
+	effects   []func(err error)
+	err       error
+}
+
+func (s *Store) newBatch() *batch {
+	return &batch{s: s, txn: s.db.NewTransaction(true), now: time.Now(), delta: map[string]*storedCounts{}}
+}
+
+// after registers fx to run once the batch has committed (err nil) or
+// failed, always after the commit so readers never see the old state and
+// the new in-memory state at once.
+func (b *batch) after(fx func(err error)) { b.effects = append(b.effects, fx) }
+
+// makeRoom commits early when the txn is three quarters full, so that a
+// request's writes normally land in one txn (atomic); ErrTxnTooBig in the
+// middle of a request is still handled by set, at the price of atomicity.
+func (b *batch) makeRoom() {
+	if b.count*4 >= b.s.db.MaxBatchCount()*3 || b.size*4 >= b.s.db.MaxBatchSize()*3 {
+		b.commitTxn()
+	}
+}
+
+func (b *batch) fail(what string, err error) {
+	if b.err == nil {
+		b.err = fmt.Errorf("queue %s: %w", what, err)
+	}
+}
+
+func (b *batch) set(k, v []byte) {
+	if b.err != nil {
+		return
+	}
+	err := b.txn.Set(k, v)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		b.commitTxn()
+		if b.err != nil {
+			return
+		}
+		err = b.txn.Set(k, v)
+	}
+	if err != nil {
+		b.fail("write", err)
+		return
+	}
+	b.count++
+	b.size += int64(len(k)) + 16
+	if len(v) < 128 {
+		b.size += int64(len(v))
+	}
+}
+
+func (b *batch) del(k []byte) {
+	if b.err != nil {
+		return
+	}
+	err := b.txn.Delete(k)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		b.commitTxn()
+		if b.err != nil {
+			return
+		}
+		err = b.txn.Delete(k)
+	}
+	if err != nil {
+		b.fail("delete", err)
+		return
+	}
+	b.count++
+	b.size += int64(len(k)) + 16
+}
+
+// get reads k as the txn sees it (its own pending writes included).
+func (b *batch) get(k []byte) ([]byte, bool, error) {
+	if b.err != nil {
+		return nil, false, b.err
+	}
+	item, err := b.txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("queue read: %w", err)
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("queue read value: %w", err)
+	}
+	return v, true, nil
+}
+
+// firstKey returns the first key with prefix as the txn sees it.
+func (b *batch) firstKey(prefix []byte) ([]byte, bool) {
+	if b.err != nil {
+		return nil, false
+	}
+	it := b.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	it.Seek(prefix)
+	if !it.ValidForPrefix(prefix) {
+		return nil, false
+	}
+	return it.Item().KeyCopy(nil), true
+}
+
+func (b *batch) addCount(dest string, st State, n int64) {
+	c := b.delta[dest]
+	if c == nil {
+		c = &storedCounts{}
+		b.delta[dest] = c
+	}
+	c.add(st, n)
+}
+
+// commitTxn writes the counters and sequence changed in this txn, commits,
+// merges the counters into memory, and opens the next txn.
+func (b *batch) commitTxn() {
+	if b.err != nil {
+		return
+	}
+	b.s.countsMu.Lock()
+	for dest, d := range b.delta {
+		c := b.s.counts[dest]
+		c.Pending += d.Pending
+		c.Retrying += d.Retrying
+		c.Dead += d.Dead
+		c.Delivered += d.Delivered
+		if err := b.txn.Set(countsKey(dest), encodeCounts(c)); err != nil {
+			b.fail("write counts", err)
+		}
+	}
+	b.s.countsMu.Unlock()
+	if b.seqDirty && b.err == nil {
+		var v [8]byte
+		putSeq(v[:], b.s.seq)
+		if err := b.txn.Set(keySeq, v[:]); err != nil {
+			b.fail("write sequence", err)
+		}
+	}
+	if b.err == nil {
+		if err := b.txn.Commit(); err != nil {
+			b.fail("commit", err)
+		}
+	}
+	b.txn.Discard()
+	if b.err != nil {
+		return
+	}
+	b.committed = true
+	b.s.mergeCounts(b.delta)
+	b.delta = map[string]*storedCounts{}
+	b.seqDirty = false
+	b.count, b.size = 0, 0
+	b.txn = b.s.db.NewTransaction(true)
+}
+
+// finish commits the last txn and syncs once for the whole batch.
+func (b *batch) finish() error {
+	if b.err == nil && (b.count > 0 || len(b.delta) > 0 || b.seqDirty) {
+		b.commitTxn()
+	}
+	b.txn.Discard()
+	if b.err == nil && b.committed && b.s.opts.Sync {
+		if err := b.s.db.Sync(); err != nil {
+			b.fail("sync", err)
+		}
+	}
+	return b.err
+}

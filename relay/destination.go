@@ -1,0 +1,286 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/relayd/relayd/queue"
+)
+
+// failureThreshold is how many retryable failures in a row put a
+// destination in probe mode (backing-off).
+const failureThreshold = 3
+
+// leaseErrorDelay is how long a dispatcher waits after the store failed to
+// lease, and pastDueRecheck how long after a due delivery it could not
+// lease (held back by its ordering key); a kick or Wake comes sooner when
+// that changes.
+const (
+	leaseErrorDelay = time.Second
+	pastDueRecheck  = time.Second
+)
+
+// leaseState is where a leased delivery is.
+type leaseState int
+
+const (
+	leaseHeld       leaseState = iota // with a worker
+	leaseCompleting                   // the worker is recording its outcome
+)
+
+// destination runs one configured destination: a dispatcher that leases
+// due deliveries and a pool of workers that send them.
+type destination struct {
+	cfg     Destination
+	sender  *sender
+	caPEM   []byte // to notice a changed CA file on reload
+	store   *queue.Store
+	logger  *slog.Logger
+	events  *eventHub
+	limiter *tokenBucket // nil = no rate limit
+
+	jobs chan *queue.Lease
+	kick chan struct{} // a slot freed or pause changed
+
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	cancel   context.CancelFunc // stops leasing
+	done     chan struct{}      // closed when dispatcher and workers exited
+	doneOnce sync.Once
+
+	paused        bool
+	leases        map[*queue.Lease]leaseState
+	failures      int
+	backingOff    bool
+	lastAttemptAt time.Time
+	lastError     string
+}
+
+func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, events *eventHub) (*destination, error) {
+	s, caPEM, err := newSender(cfg)
+	if err != nil {
+		return nil, err
+	}
+	conc := max(cfg.Concurrency, 1)
+	return &destination{
+		cfg:     cfg,
+		sender:  s,
+		caPEM:   caPEM,
+		store:   store,
+		logger:  logger.With("destination", cfg.Name),
+		events:  events,
+		limiter: newTokenBucket(cfg.RateLimit),
+		jobs:    make(chan *queue.Lease, conc),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		leases:  map[*queue.Lease]leaseState{},
+	}, nil
+}
+
+// sameAs reports whether o was built from the same settings (and CA file
+// content), so a reload keeps d running untouched.
+func (d *destination) sameAs(o *destination) bool {
+	return reflect.DeepEqual(d.cfg, o.cfg) && bytes.Equal(d.caPEM, o.caPEM)
+}
+
+// inherit carries the live failure state of the instance d replaces.
+func (d *destination) inherit(old *destination) {
+	old.mu.Lock()
+	failures, backingOff, at, lastErr := old.failures, old.backingOff, old.lastAttemptAt, old.lastError
+	old.mu.Unlock()
+	d.mu.Lock()
+	d.failures, d.backingOff, d.lastAttemptAt, d.lastError = failures, backingOff, at, lastErr
+	d.mu.Unlock()
+}
+
+// start runs the dispatcher and workers under ctx once after is closed (the
+// instance it replaces has finished; nil = at once). A disabled destination
+// runs nothing.
+func (d *destination) start(ctx context.Context, after <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started || d.stopped {
+		return
+	}
+	d.started = true
+	if !d.cfg.Enabled {
+		d.closeDone()
+		return
+	}
+	ctx, d.cancel = context.WithCancel(ctx)
+	go d.run(ctx, after)
+}
+
+func (d *destination) run(ctx context.Context, after <-chan struct{}) {
+	defer d.closeDone()
+	if after != nil {
+		select {
+		case <-after:
+		case <-ctx.Done():
+			return
+		}
+	}
+	var workers sync.WaitGroup
+	for range max(d.cfg.Concurrency, 1) {
+		workers.Go(func() { d.work(ctx) })
+	}
+	d.dispatch(ctx)
+	close(d.jobs)
+	workers.Wait()
+}
+
+// stop makes d lease nothing more; in-flight deliveries finish. finished
+// tells when they have.
+func (d *destination) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	if d.cancel != nil {
+		d.cancel()
+	} else {
+		d.closeDone() // never ran
+	}
+}
+
+func (d *destination) finished() <-chan struct{} { return d.done }
+
+func (d *destination) closeDone() { d.doneOnce.Do(func() { close(d.done) }) }
+
+// abandon releases every lease whose attempt has not finished (Close ran
+// out of time); their workers record nothing when they return.
+func (d *destination) abandon() int {
+	d.mu.Lock()
+	var left []*queue.Lease
+	for l, st := range d.leases {
+		if st == leaseHeld {
+			left = append(left, l)
+			delete(d.leases, l)
+		}
+	}
+	d.mu.Unlock()
+	for _, l := range left {
+		d.store.Release(l)
+	}
+	return len(left)
+}
+
+func (d *destination) setPaused(paused bool) {
+	d.mu.Lock()
+	d.paused = paused
+	d.mu.Unlock()
+	d.signal()
+}
+
+func (d *destination) signal() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// slots returns how many more deliveries may be leased now: none when
+// paused, one probe at a time when backing off, else up to concurrency.
+func (d *destination) slots() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	limit := max(d.cfg.Concurrency, 1)
+	switch {
+	case d.paused:
+		limit = 0
+	case d.backingOff:
+		limit = 1
+	}
+	return limit - len(d.leases)
+}
+
+// dispatch leases due deliveries while slots are free and otherwise sleeps
+// until the next is due, the store announces a new one, a worker frees a
+// slot, or ctx is done.
+func (d *destination) dispatch(ctx context.Context) {
+	wake := d.store.Wake(d.cfg.Name)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		wait, again := d.leaseDue()
+		if again {
+			continue
+		}
+		var timeout <-chan time.Time
+		if wait >= 0 {
+			timer.Reset(wait)
+			timeout = timer.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-d.kick:
+		case <-wake:
+		case <-timeout:
+		}
+	}
+}
+
+// leaseDue leases what is due into free slots. It returns again=true when
+// every free slot was filled (more may be due), else how long to sleep
+// (-1 = until signalled).
+func (d *destination) leaseDue() (wait time.Duration, again bool) {
+	free := d.slots()
+	if free <= 0 {
+		return -1, false
+	}
+	leases, err := d.store.Lease(d.cfg.Name, time.Now(), free)
+	if err != nil {
+		if !errors.Is(err, queue.ErrClosed) {
+			d.logger.Error("lease deliveries", "err", err)
+		}
+		return leaseErrorDelay, false
+	}
+	d.mu.Lock()
+	for _, l := range leases {
+		d.leases[l] = leaseHeld
+	}
+	d.mu.Unlock()
+	for _, l := range leases {
+		d.jobs <- l // never blocks: at most concurrency leases exist
+	}
+	if len(leases) == free {
+		return 0, true
+	}
+	next, ok := d.store.NextDue(d.cfg.Name)
+	if !ok {
+		return -1, false
+	}
+	if wait = time.Until(next); wait <= 0 {
+		wait = pastDueRecheck
+	}
+	return wait, false
+}
+
+// work sends the deliveries handed to it until jobs is closed. After ctx is
+// done, leases not yet started are released, not sent.
+func (d *destination) work(ctx context.Context) {
+	scratch := make([]byte, responsePrefix)
+	for l := range d.jobs {
+		if ctx.Err() != nil || (d.limiter != nil && d.limiter.wait(ctx) != nil) {
+			d.release(l)
+			continue
+		}
+		d.deliver(l, scratch)
+	}
+}
+
+func (d *destination) release(l *queue.Lease) {
+	d.mu.Lock()
+	_, held := d.leases[l]
+	delete(d.leases, l)
+	d.mu.Unlock()
+	if held {
+		d.store.Release(l)
+	}
+	d.signal()
+}

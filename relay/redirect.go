@@ -1,0 +1,135 @@
+package relay
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// credentialHeaders are dropped on a redirect to another origin: they were
+// meant for the configured destination only.
+var credentialHeaders = []string{
+	fasthttp.HeaderAuthorization,
+	fasthttp.HeaderCookie,
+	fasthttp.HeaderProxyAuthorization,
+	headerWebhookID,
+	headerWebhookTS,
+	headerWebhookSig,
+}
+
+// do sends req, following at most s.maxRedirects redirects itself, and
+// reads the final response. The deadline bounds the whole attempt.
+func (s *sender) do(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time, scratch []byte) attemptResult {
+	for hop := 0; ; hop++ {
+		if err := s.client.DoDeadline(req, resp, deadline); err != nil {
+			return attemptResult{err: err, retryAfter: -1}
+		}
+		status := resp.StatusCode()
+		location := resp.Header.Peek(fasthttp.HeaderLocation)
+		if !isRedirect(status) || len(location) == 0 {
+			return attemptResult{
+				status:     status,
+				retryAfter: retryAfter(status, resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now()),
+				response:   readResponse(resp, scratch),
+			}
+		}
+		body := readResponse(resp, scratch)
+		if hop >= s.maxRedirects {
+			return attemptResult{
+				status:     status,
+				err:        fmt.Errorf("too many redirects: more than max_redirects (%d)", s.maxRedirects),
+				permanent:  true,
+				retryAfter: -1,
+				response:   body,
+			}
+		}
+		if err := followRedirect(req, status, string(location)); err != nil {
+			return attemptResult{status: status, err: err, permanent: true, retryAfter: -1, response: body}
+		}
+	}
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case fasthttp.StatusMovedPermanently, fasthttp.StatusFound, fasthttp.StatusSeeOther,
+		fasthttp.StatusTemporaryRedirect, fasthttp.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// followRedirect turns req into the request for the next hop: the Location
+// resolved against the current URL, the method and body per RFC 9110
+// section 15.4, and credentials dropped when the origin changes.
+func followRedirect(req *fasthttp.Request, status int, location string) error {
+	cur, err := url.Parse(string(req.URI().FullURI()))
+	if err != nil {
+		return fmt.Errorf("parse current url for redirect: %w", err)
+	}
+	ref, err := url.Parse(location)
+	if err != nil {
+		return fmt.Errorf("redirect %d: invalid Location %q: %w", status, location, err)
+	}
+	next := cur.ResolveReference(ref)
+	if next.Scheme != "http" && next.Scheme != "https" {
+		return fmt.Errorf("redirect %d: Location %q is not http or https", status, location)
+	}
+	next.Fragment, next.RawFragment = "", ""
+
+	method, keepBody := redirectMethod(status, string(req.Header.Method()))
+	req.Header.SetMethod(method)
+	if !keepBody {
+		req.ResetBody()
+		// The previous hop's Content-Length stays in the header otherwise,
+		// and a bodiless GET would announce a body it never sends.
+		req.Header.Del(fasthttp.HeaderContentLength)
+		req.Header.Del(fasthttp.HeaderContentType)
+		req.Header.Del(fasthttp.HeaderContentEncoding)
+	}
+	if !sameOrigin(cur, next) {
+		for _, h := range credentialHeaders {
+			req.Header.Del(h)
+		}
+	}
+	req.SetRequestURI(next.String())
+	return nil
+}
+
+// redirectMethod returns the method of the next hop and whether the body
+// goes with it: 307/308 keep both; 301/302 turn POST into a bodiless GET
+// and keep other methods; 303 turns everything but HEAD into a bodiless GET.
+func redirectMethod(status int, method string) (string, bool) {
+	switch status {
+	case fasthttp.StatusMovedPermanently, fasthttp.StatusFound:
+		if method == fasthttp.MethodPost {
+			return fasthttp.MethodGet, false
+		}
+		return method, true
+	case fasthttp.StatusSeeOther:
+		if method == fasthttp.MethodHead {
+			return method, false
+		}
+		return fasthttp.MethodGet, false
+	}
+	return method, true
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}

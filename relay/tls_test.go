@@ -1,0 +1,59 @@
+package relay
+
+import (
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeServerCA writes s's self-signed certificate as a PEM CA file.
+func writeServerCA(t *testing.T, s *sink) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
+	if err := os.WriteFile(path, block, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestTLS(t *testing.T) {
+	s := newTLSSink(t, nil)
+	ca := writeServerCA(t, s)
+	cases := map[string]struct {
+		skipVerify bool
+		caFile     string
+		delivered  bool
+	}{
+		"verify against system roots fails": {false, "", false},
+		"skip verify":                       {true, "", true},
+		"ca file":                           {false, ca, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := testDest("d", s.URL)
+			d.TLSSkipVerify, d.CAFile = tc.skipVerify, tc.caFile
+			res := sendOnce(t, d, eqCallback(), 1)
+			v := classify(res, d.Retry.OnStatus)
+			if tc.delivered && v != verdictDelivered {
+				t.Fatalf("status %d err %v, want delivered", res.status, res.err)
+			}
+			if !tc.delivered && (v != verdictRetry || res.err == nil || attemptError(res) == "") {
+				t.Fatalf("status %d err %v, want a recorded, retryable TLS error", res.status, res.err)
+			}
+		})
+	}
+}
+
+func TestCAFileWithoutCertificateIsRejected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := testDest("d", "https://127.0.0.1:9/")
+	d.CAFile = path
+	if _, _, err := newSender(d); err == nil {
+		t.Fatal("a CA file without a PEM certificate was accepted")
+	}
+}
