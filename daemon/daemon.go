@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -46,6 +47,8 @@ type Daemon struct {
 	admin    *admin.Server
 	ingLn    net.Listener
 	adminLn  net.Listener
+	metrics  *http.Server // nil unless admin.metrics_listen is set
+	metLn    net.Listener
 	started  time.Time
 	closeOne sync.Once
 }
@@ -113,6 +116,12 @@ func New(opts Options) (d *Daemon, err error) {
 	if d.adminLn, err = admin.Listen(cfg.Admin.Socket); err != nil {
 		return nil, fmt.Errorf("open admin socket: %w", err)
 	}
+	if cfg.Admin.MetricsListen != "" {
+		if d.metLn, err = net.Listen("tcp", cfg.Admin.MetricsListen); err != nil {
+			return nil, fmt.Errorf("listen for metrics on %s: %w", cfg.Admin.MetricsListen, err)
+		}
+		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.relay), ReadHeaderTimeout: 5 * time.Second}
+	}
 	return d, nil
 }
 
@@ -134,8 +143,16 @@ func (d *Daemon) censorFields() []string {
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Delivery starts first so that what a previous run left queued is
+	// resumed; Start returns once the dispatchers run.
+	if err := d.relay.Start(ctx); err != nil {
+		d.Close()
+		return fmt.Errorf("start delivery: %w", err)
+	}
 	errc := make(chan error, 3)
-	go func() { errc <- d.relay.Start(ctx) }()
+	if d.metrics != nil {
+		go func() { errc <- wrapServe("serve metrics", d.metrics.Serve(d.metLn)) }()
+	}
 	go func() { errc <- wrapServe("serve admin socket", d.admin.Serve(d.adminLn)) }()
 	go func() { errc <- wrapServe("serve callbacks", d.ingress.Serve(d.ingLn)) }()
 	d.logger.Info("relayd started", "version", d.opts.Version, "listen", d.ingLn.Addr().String(),
@@ -154,7 +171,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 func wrapServe(what string, err error) error {
-	if err == nil || errors.Is(err, net.ErrClosed) {
+	if err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
@@ -171,6 +188,9 @@ func (d *Daemon) shutdown() {
 	}
 	if err := d.relay.Close(ctx); err != nil {
 		d.logger.Warn("drain deliveries", "err", err)
+	}
+	if d.metrics != nil {
+		d.metrics.Shutdown(ctx)
 	}
 	if err := d.admin.Shutdown(ctx); err != nil {
 		d.logger.Warn("stop admin socket", "err", err)
@@ -236,6 +256,9 @@ func (d *Daemon) Close() {
 		}
 		if d.ingLn != nil {
 			d.ingLn.Close()
+		}
+		if d.metLn != nil {
+			d.metLn.Close()
 		}
 		if d.store != nil {
 			if err := d.store.Close(); err != nil {

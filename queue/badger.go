@@ -9,34 +9,44 @@ import (
 	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // badgerOptions tunes Badger for a queue rather than for a large database.
 // Defaults reach ~1.4 GB RSS after a million inserts (64 MiB memtables × 5,
 // a 256 MiB block cache, every table index held in memory, 1 GiB value-log
-// files mmapped twice over). A queue's working set is its recent writes and
-// the head of each destination's schedule, so:
-//   - MemTableSize 16 MiB × NumMemtables 2: small write buffers; a txn can
-//     still hold 15% of a memtable (~2.4 MiB of keys), enough for a batch of
-//     256 requests (values above ValueThreshold count only as pointers).
+// files, and table builders sized after the big memtables). A queue's
+// working set is its recent writes and the head of each destination's
+// schedule, so:
+//   - MemTableSize 8 MiB × NumMemtables 2: small write buffers, and small
+//     L0 tables whose builders (the main heap cost while flushing) stay
+//     small. A txn can hold 15% of a memtable (~1.2 MiB of keys), far more
+//     than a batch of 256 requests needs (a value above ValueThreshold
+//     counts only as a pointer).
 //   - ValueThreshold 128 B: bodies and attempt histories go to the value log,
 //     so the LSM holds keys and small index entries and compacts cheaply.
+//   - Compression off: SSTs hold only keys and tiny values; compressing them
+//     saves little and costs buffers on every flush and compaction.
 //   - BlockCacheSize 16 MiB, IndexCacheSize 8 MiB: bound the caches; indexes
 //     and blooms of cold tables are read on demand.
 //   - ValueLogFileSize 64 MiB: value-log GC rewrites small files, and a fresh
 //     file is not a 2 GiB sparse mmap.
 //   - NumLevelZeroTables 2 / stall 8, NumCompactors 2: few L0 tables to merge
 //     on reads, on a small machine.
-//   - SyncWrites off: the writer calls db.Sync() once per group commit;
+//   - SyncWrites off: the syncer calls db.Sync() once per group commit;
 //     with SyncWrites on, Badger would msync once per transaction.
 //   - DetectConflicts off: one goroutine writes, there is nothing to detect.
+//
+// Measured (300k enqueues of 500 B from 64 writers, 2 cores): ~225 MB anon
+// RSS at the peak of flushing, ~135 MB once idle; the value-log mmaps add
+// page cache (file-backed, reclaimable) on top.
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	o := badger.DefaultOptions(dir)
 	o.Logger = badgerLogger{log: log}
 	o.SyncWrites = false
 	o.DetectConflicts = false
 	o.MetricsEnabled = false
-	o.MemTableSize = 16 << 20
+	o.MemTableSize = 8 << 20
 	o.NumMemtables = 2
 	o.NumLevelZeroTables = 2
 	o.NumLevelZeroTablesStall = 8
@@ -45,6 +55,7 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	o.IndexCacheSize = 8 << 20
 	o.ValueThreshold = 128
 	o.ValueLogFileSize = 64 << 20
+	o.Compression = options.None
 	return o
 }
 

@@ -34,7 +34,7 @@ func benchEnqueue(b *testing.B, sync bool) {
 func BenchmarkEnqueueSync(b *testing.B)   { benchEnqueue(b, true) }
 func BenchmarkEnqueueNoSync(b *testing.B) { benchEnqueue(b, false) }
 
-// BenchmarkLeaseComplete leases in batches of 16 and completes each
+// BenchmarkLeaseComplete leases up to 64 at a time and completes each
 // delivery from its own goroutine, as relay's workers do.
 func BenchmarkLeaseComplete(b *testing.B) {
 	s := openTest(b, "", func(o *Options) { o.Sync = true })
@@ -50,13 +50,15 @@ func BenchmarkLeaseComplete(b *testing.B) {
 	b.ResetTimer()
 	done := 0
 	for done < b.N {
-		ls, err := s.Lease("billing", time.Now(), 16)
+		ls, err := s.Lease("billing", time.Now(), 64)
 		if err != nil || len(ls) == 0 {
 			b.Fatalf("lease: %d %v", len(ls), err)
 		}
 		errs := make(chan error, len(ls))
 		for _, l := range ls {
-			go func() { errs <- s.Complete(l, Outcome{Result: Delivered, Attempt: Attempt{At: time.Now(), Status: 200}}) }()
+			go func() {
+				errs <- s.Complete(l, Outcome{Result: Delivered, Attempt: Attempt{At: time.Now(), Status: 200}})
+			}()
 		}
 		for range ls {
 			if err := <-errs; err != nil {

@@ -1,12 +1,14 @@
 // Package queue owns relayd's durable storage: messages, one delivery record
 // per (message, destination), the schedule index that finds the next due
-// delivery with one Seek, the idempotency index, retention, and the key
-// layout in Badger (layout.go).
+// delivery with one Seek, the idempotency index, ordering chains, retention,
+// and the key layout in Badger (layout.go).
 //
 // One writer goroutine owns every write and group-commits concurrent
-// requests into one Badger transaction and one fsync, so an acknowledged
-// Enqueue is on disk. Leases of deliveries in flight live only in memory: a
-// crash forgets them and the delivery is due again (at least once).
+// requests into one Badger transaction (writer.go); a syncer goroutine
+// fsyncs once for every batch committed meanwhile and only then answers, so
+// an acknowledged Enqueue is on disk. Leases of deliveries in flight live
+// only in memory (schedule.go): a crash forgets them and the delivery is due
+// again (at least once).
 //
 // queue imports nothing of relayd's.
 package queue

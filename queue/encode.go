@@ -259,7 +259,10 @@ func (c *storedCounts) add(s State, n int64) {
 	}
 }
 
-func (c storedCounts) zero() bool { return c == storedCounts{} }
+func (c storedCounts) plus(d *storedCounts) storedCounts {
+	return storedCounts{Pending: c.Pending + d.Pending, Retrying: c.Retrying + d.Retrying,
+		Dead: c.Dead + d.Dead, Delivered: c.Delivered + d.Delivered}
+}
 
 func encodeCounts(c storedCounts) []byte {
 	e := encoder{b: []byte{recordV1}}

@@ -35,6 +35,9 @@ func (s *Store) List(f Filter) ([]Summary, error) {
 // (dest, state, received-time) index of each stream it names and merges;
 // otherwise the received-time index. Both backwards from f.Before.
 func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
+	if f.State != "" && statesFor(f.State) == nil {
+		return nil, fmt.Errorf("unknown state %q", f.State)
+	}
 	var out []Summary
 	switch {
 	case len(f.IDs) > 0:
@@ -159,8 +162,8 @@ func (s *Store) destsFor(f Filter) []string {
 	}
 	s.countsMu.Lock()
 	defer s.countsMu.Unlock()
-	out := make([]string, 0, len(s.counts))
-	for name := range s.counts {
+	out := make([]string, 0, len(s.shown))
+	for name := range s.shown {
 		out = append(out, name)
 	}
 	return out

@@ -3,6 +3,7 @@ package queue
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,7 +36,7 @@ func (s *Store) runMaintenance() {
 		case <-size.C:
 			s.refreshSize()
 		case <-gc.C:
-			if n, err := s.sweep(time.Now()); err != nil {
+			if n, err := s.sweep(time.Now()); err != nil && !errors.Is(err, ErrClosed) {
 				s.log.Warn("retention sweep failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("retention sweep", "messages_deleted", n)

@@ -15,8 +15,8 @@ import (
 // The cursor is a key at or below every live schedule key of dest that is
 // not leased, so Lease Seeks to it instead of iterating the tombstones of
 // delivered entries from the start of the prefix. Lease advances it to the
-// first live, not leased key it finds; the writer lowers it, after commit,
-// to every schedule key it writes, and Release (or a failed Complete) lowers
+// first live, not leased key it finds; the writer lowers it, after the
+// commit (and sync), to every schedule key it writes, and Release (or a failed Complete) lowers
 // it to the key of the lease it gives back. mu orders the two: a Lease
 // snapshot taken after the writer's lowering sees the committed key.
 type destState struct {
@@ -47,7 +47,7 @@ func (s *Store) dest(name string) *destState {
 }
 
 // lower moves the cursor down to k (a schedule key just written or given
-// back). Called with ds.mu held.
+// back). Called with ds.mu held, after k is committed.
 func (ds *destState) lower(k []byte) {
 	if ds.empty || ds.cursor == nil || bytes.Compare(k, ds.cursor) < 0 {
 		if ds.cursor != nil || ds.empty {
@@ -82,7 +82,7 @@ func (ds *destState) dropLease(id string, token uint64, giveBack bool) bool {
 // scan walks dest's schedule from the cursor and calls take for each live,
 // not leased entry due at or before now (every entry when now is zero) until
 // take returns false. It then moves the cursor to the first such entry not
-// taken. Called with ds.mu held.
+// taken. Called with ds.mu held, txn begun after taking it.
 func (ds *destState) scan(txn *badger.Txn, now time.Time, take func(k []byte, at time.Time, id string) bool) {
 	if ds.empty {
 		return
@@ -129,9 +129,6 @@ func (s *Store) Lease(dest string, now time.Time, max int) ([]*Lease, error) {
 		return nil, nil
 	}
 	ds := s.dest(dest)
-	txn := s.db.NewTransaction(false)
-	defer txn.Discard()
-
 	type taken struct {
 		key   []byte
 		id    string
@@ -139,6 +136,9 @@ func (s *Store) Lease(dest string, now time.Time, max int) ([]*Lease, error) {
 	}
 	var got []taken
 	ds.mu.Lock()
+	// The snapshot must be taken under ds.mu: see destState.
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
 	ds.scan(txn, now, func(k []byte, _ time.Time, id string) bool {
 		if len(got) == max {
 			return false
@@ -209,11 +209,11 @@ func (s *Store) NextDue(dest string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	ds := s.dest(dest)
-	txn := s.db.NewTransaction(false)
-	defer txn.Discard()
 	var next time.Time
 	found := false
 	ds.mu.Lock()
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
 	ds.scan(txn, time.Time{}, func(_ []byte, at time.Time, _ string) bool {
 		next, found = at, true
 		return false

@@ -34,19 +34,23 @@ type Store struct {
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
-	mu     sync.RWMutex
-	closed bool
-	reqs   chan *request
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
-	cerr   error
+	mu        sync.RWMutex
+	closed    bool
+	reqs      chan *request
+	committed chan *committedBatch // writer → syncer
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	once      sync.Once
+	cerr      error
 
 	destsMu sync.Mutex
 	dests   map[string]*destState
 
+	// counts are the committed counters, owned by the writer, which
+	// persists them; shown are the same once synced (Counts, List).
+	counts   map[string]storedCounts
 	countsMu sync.Mutex
-	counts   map[string]storedCounts // committed
+	shown    map[string]storedCounts
 
 	pausedMu sync.Mutex
 	paused   map[string]bool
@@ -80,19 +84,22 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{
 		opts: opts, log: log, db: db,
-		reqs:   make(chan *request, maxBatchRequests),
-		stop:   make(chan struct{}),
-		dests:  map[string]*destState{},
-		counts: map[string]storedCounts{},
-		paused: map[string]bool{},
+		reqs:      make(chan *request, maxBatchRequests),
+		committed: make(chan *committedBatch, 64),
+		stop:      make(chan struct{}),
+		dests:     map[string]*destState{},
+		counts:    map[string]storedCounts{},
+		shown:     map[string]storedCounts{},
+		paused:    map[string]bool{},
 	}
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
 	s.refreshSize()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.runWriter()
+	go s.runSyncer()
 	go s.runMaintenance()
 	return s, nil
 }
@@ -119,6 +126,7 @@ func (s *Store) load() error {
 					return fmt.Errorf("counts of %s: %w", name, err)
 				}
 				s.counts[name] = c
+				s.shown[name] = c
 			}
 		}
 		v, ok, err := txnGet(txn, keySeq)
@@ -180,11 +188,11 @@ func (s *Store) refreshSize() {
 // Counts returns, per destination name that has deliveries, its counts.
 func (s *Store) Counts() map[string]Counts {
 	s.countsMu.Lock()
-	out := make(map[string]Counts, len(s.counts))
-	for name, c := range s.counts {
+	defer s.countsMu.Unlock()
+	out := make(map[string]Counts, len(s.shown))
+	for name, c := range s.shown {
 		out[name] = Counts{Pending: c.Pending, Retrying: c.Retrying, Dead: c.Dead, Delivered: c.Delivered}
 	}
-	s.countsMu.Unlock()
 	// Deliveries in flight are stored as pending or retrying; show them as
 	// delivering instead.
 	for name, c := range out {
@@ -203,17 +211,11 @@ func (s *Store) Counts() map[string]Counts {
 	return out
 }
 
-// mergeCounts adds a committed txn's counter deltas to memory.
-func (s *Store) mergeCounts(delta map[string]*storedCounts) {
-	s.countsMu.Lock()
-	defer s.countsMu.Unlock()
+// showCounts adds a committed txn's counter deltas to what Counts shows.
+// Called with countsMu held.
+func (s *Store) showCounts(delta map[string]*storedCounts) {
 	for dest, d := range delta {
-		c := s.counts[dest]
-		c.Pending += d.Pending
-		c.Retrying += d.Retrying
-		c.Dead += d.Dead
-		c.Delivered += d.Delivered
-		s.counts[dest] = c
+		s.shown[dest] = s.shown[dest].plus(d)
 	}
 }
 
@@ -267,4 +269,3 @@ func (s *Store) isPaused(dest string) bool {
 	defer s.pausedMu.Unlock()
 	return s.paused[dest]
 }
-

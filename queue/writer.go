@@ -45,11 +45,16 @@ func (s *Store) submit(ctx context.Context, bytes int, apply func(b *batch) erro
 	return <-req.done
 }
 
+// runWriter applies batches of requests and commits them; runSyncer syncs
+// and answers them. The two overlap: while one fsync runs, the writer
+// commits the requests that arrived meanwhile, and the next fsync covers
+// them all.
 func (s *Store) runWriter() {
 	defer s.wg.Done()
-	reqs := make([]*request, 0, maxBatchRequests)
+	defer close(s.committed)
 	for req := range s.reqs {
-		reqs = append(reqs[:0], req)
+		reqs := make([]*request, 1, 16)
+		reqs[0] = req
 		bytes := req.bytes
 	drain:
 		for len(reqs) < maxBatchRequests && bytes < maxBatchBytes {
@@ -64,12 +69,21 @@ func (s *Store) runWriter() {
 				break drain
 			}
 		}
-		s.runBatch(reqs)
-		clear(reqs)
+		s.committed <- s.runBatch(reqs)
 	}
 }
 
-func (s *Store) runBatch(reqs []*request) {
+// committedBatch is a batch the writer is done with, waiting for its fsync.
+type committedBatch struct {
+	reqs    []*request
+	errs    []error // per request
+	err     error   // of the whole batch
+	effects []func(err error)
+	deltas  []map[string]*storedCounts // committed counter changes
+	wrote   bool
+}
+
+func (s *Store) runBatch(reqs []*request) *committedBatch {
 	b := s.newBatch()
 	errs := make([]error, len(reqs))
 	for i, r := range reqs {
@@ -80,27 +94,79 @@ func (s *Store) runBatch(reqs []*request) {
 		errs[i] = r.apply(b)
 	}
 	err := b.finish()
-	if err != nil {
-		s.lastErr.Store(&err)
-		s.log.Error("queue write failed", "err", err, "requests", len(reqs))
-	} else if s.lastErr.Load() != nil {
-		s.lastErr.Store(nil)
+	return &committedBatch{reqs: reqs, errs: errs, err: err, effects: b.effects, deltas: b.deltas, wrote: b.committed}
+}
+
+// runSyncer takes every committed batch waiting, syncs once for all of
+// them (Options.Sync), then runs their effects and answers their requests.
+func (s *Store) runSyncer() {
+	defer s.wg.Done()
+	var group []*committedBatch
+	for cb := range s.committed {
+		group = append(group[:0], cb)
+	drain:
+		for {
+			select {
+			case more, ok := <-s.committed:
+				if !ok {
+					break drain
+				}
+				group = append(group, more)
+			default:
+				break drain
+			}
+		}
+		s.syncGroup(group)
+		clear(group)
 	}
-	for _, fx := range b.effects {
-		fx(err)
+}
+
+func (s *Store) syncGroup(group []*committedBatch) {
+	var syncErr error
+	if s.opts.Sync {
+		for _, cb := range group {
+			if cb.wrote {
+				if err := s.db.Sync(); err != nil {
+					syncErr = fmt.Errorf("queue sync: %w", err)
+				}
+				break
+			}
+		}
 	}
-	for i, r := range reqs {
+	for _, cb := range group {
+		err := cb.err
+		if err == nil && cb.wrote {
+			err = syncErr
+		}
 		if err != nil {
-			r.done <- err
-		} else {
-			r.done <- errs[i]
+			s.lastErr.Store(&err)
+			s.log.Error("queue write failed", "err", err, "requests", len(cb.reqs))
+		} else if cb.wrote && s.lastErr.Load() != nil {
+			s.lastErr.Store(nil)
+		}
+		// Counters and leases change together under countsMu, so Counts
+		// never shows a delivery both in flight and finished.
+		s.countsMu.Lock()
+		for _, d := range cb.deltas {
+			s.showCounts(d)
+		}
+		for _, fx := range cb.effects {
+			fx(err)
+		}
+		s.countsMu.Unlock()
+		for i, r := range cb.reqs {
+			if err != nil {
+				r.done <- err
+			} else {
+				r.done <- cb.errs[i]
+			}
 		}
 	}
 }
 
 // batch is the writer's open transaction plus what it changed: counter
 // deltas not yet committed, and effects on in-memory state (cursors,
-// leases, wake-ups) to run once the batch is committed or has failed.
+// leases, wake-ups) to run once the batch is synced or has failed.
 type batch struct {
 	s         *Store
 	txn       *badger.Txn
@@ -111,6 +177,7 @@ type batch struct {
 	delta     map[string]*storedCounts
 	seqDirty  bool
 	effects   []func(err error)
+	deltas    []map[string]*storedCounts // committed, to show once synced
 	err       error
 }
 
@@ -138,8 +205,20 @@ func (b *batch) fail(what string, err error) {
 	}
 }
 
+// reserve commits when the txn is nearly full, keeping room for the
+// counters commitTxn adds; only a giant request (a message with thousands
+// of destinations) gets here in its middle.
+func (b *batch) reserve() {
+	if b.count*10 >= b.s.db.MaxBatchCount()*9 || b.size*10 >= b.s.db.MaxBatchSize()*9 {
+		b.commitTxn()
+	}
+}
+
 func (b *batch) set(k, v []byte) {
 	if b.err != nil {
+		return
+	}
+	if b.reserve(); b.err != nil {
 		return
 	}
 	err := b.txn.Set(k, v)
@@ -163,6 +242,9 @@ func (b *batch) set(k, v []byte) {
 
 func (b *batch) del(k []byte) {
 	if b.err != nil {
+		return
+	}
+	if b.reserve(); b.err != nil {
 		return
 	}
 	err := b.txn.Delete(k)
@@ -229,18 +311,11 @@ func (b *batch) commitTxn() {
 	if b.err != nil {
 		return
 	}
-	b.s.countsMu.Lock()
 	for dest, d := range b.delta {
-		c := b.s.counts[dest]
-		c.Pending += d.Pending
-		c.Retrying += d.Retrying
-		c.Dead += d.Dead
-		c.Delivered += d.Delivered
-		if err := b.txn.Set(countsKey(dest), encodeCounts(c)); err != nil {
+		if err := b.txn.Set(countsKey(dest), encodeCounts(b.s.counts[dest].plus(d))); err != nil {
 			b.fail("write counts", err)
 		}
 	}
-	b.s.countsMu.Unlock()
 	if b.seqDirty && b.err == nil {
 		var v [8]byte
 		putSeq(v[:], b.s.seq)
@@ -258,23 +333,22 @@ func (b *batch) commitTxn() {
 		return
 	}
 	b.committed = true
-	b.s.mergeCounts(b.delta)
+	delta := b.delta
+	for dest, d := range delta {
+		b.s.counts[dest] = b.s.counts[dest].plus(d)
+	}
+	b.deltas = append(b.deltas, delta)
 	b.delta = map[string]*storedCounts{}
 	b.seqDirty = false
 	b.count, b.size = 0, 0
 	b.txn = b.s.db.NewTransaction(true)
 }
 
-// finish commits the last txn and syncs once for the whole batch.
+// finish commits the last txn; the syncer syncs.
 func (b *batch) finish() error {
 	if b.err == nil && (b.count > 0 || len(b.delta) > 0 || b.seqDirty) {
 		b.commitTxn()
 	}
 	b.txn.Discard()
-	if b.err == nil && b.committed && b.s.opts.Sync {
-		if err := b.s.db.Sync(); err != nil {
-			b.fail("sync", err)
-		}
-	}
 	return b.err
 }

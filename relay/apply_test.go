@@ -9,6 +9,7 @@ import (
 )
 
 func TestApplyWithBadCAFileChangesNothing(t *testing.T) {
+	t.Parallel()
 	oldSink := newSink(t, nil)
 	newSinkSrv := newSink(t, nil)
 	store := openStore(t, "")
@@ -36,6 +37,7 @@ func TestApplyWithBadCAFileChangesNothing(t *testing.T) {
 }
 
 func TestApplyReload(t *testing.T) {
+	t.Parallel()
 	a1, a2, b := newSink(t, nil), newSink(t, nil), newSink(t, nil)
 	store := openStore(t, "")
 	r := startRelay(t, store, testDest("billing", a1.URL), testDest("mailer", b.URL), testDest("gone", b.URL))
@@ -82,6 +84,7 @@ func TestApplyReload(t *testing.T) {
 }
 
 func TestApplyRejectsDuplicateNames(t *testing.T) {
+	t.Parallel()
 	r := New(openStore(t, ""), quiet)
 	if err := r.Apply([]Destination{testDest("a", "http://127.0.0.1:9"), testDest("a", "http://127.0.0.1:9")}); err == nil {
 		t.Fatal("duplicate destination names accepted")

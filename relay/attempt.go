@@ -24,7 +24,11 @@ func (d *destination) deliver(l *queue.Lease, scratch []byte) {
 	case verdictDead:
 		out.Result = queue.Dead
 	case verdictRetry:
-		next, dead, reason := schedule(d.cfg.Retry, l.Delivery.ScheduleStart, l.Attempt, time.Now(), res.retryAfter)
+		start := l.Delivery.ScheduleStart
+		if start.IsZero() {
+			start = l.Message.ReceivedAt // a record from before schedules had a start
+		}
+		next, dead, reason := schedule(d.cfg.Retry, start, l.Attempt, time.Now(), res.retryAfter)
 		if dead {
 			out.Result = queue.Dead
 			out.Attempt.Error += "; gave up: " + reason
@@ -142,7 +146,7 @@ func (d *destination) status() DestinationStatus {
 	defer d.mu.Unlock()
 	st := DestinationStatus{
 		Name:                d.cfg.Name,
-		URL:                 d.cfg.URL,
+		URL:                 d.displayURL,
 		State:               StateActive,
 		InFlight:            len(d.leases),
 		ConsecutiveFailures: d.failures,

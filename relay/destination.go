@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"sync"
 	"time"
@@ -36,13 +37,14 @@ const (
 // destination runs one configured destination: a dispatcher that leases
 // due deliveries and a pool of workers that send them.
 type destination struct {
-	cfg     Destination
-	sender  *sender
-	caPEM   []byte // to notice a changed CA file on reload
-	store   *queue.Store
-	logger  *slog.Logger
-	events  *eventHub
-	limiter *tokenBucket // nil = no rate limit
+	cfg        Destination
+	displayURL string // cfg.URL with any password redacted
+	sender     *sender
+	caPEM      []byte // to notice a changed CA file on reload
+	store      *queue.Store
+	logger     *slog.Logger
+	events     *eventHub
+	limiter    *tokenBucket // nil = no rate limit
 
 	jobs chan *queue.Lease
 	kick chan struct{} // a slot freed or pause changed
@@ -68,18 +70,23 @@ func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, ev
 		return nil, err
 	}
 	conc := max(cfg.Concurrency, 1)
+	display := cfg.URL
+	if u, err := url.Parse(cfg.URL); err == nil {
+		display = u.Redacted()
+	}
 	return &destination{
-		cfg:     cfg,
-		sender:  s,
-		caPEM:   caPEM,
-		store:   store,
-		logger:  logger.With("destination", cfg.Name),
-		events:  events,
-		limiter: newTokenBucket(cfg.RateLimit),
-		jobs:    make(chan *queue.Lease, conc),
-		kick:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
-		leases:  map[*queue.Lease]leaseState{},
+		cfg:        cfg,
+		displayURL: display,
+		sender:     s,
+		caPEM:      caPEM,
+		store:      store,
+		logger:     logger.With("destination", cfg.Name),
+		events:     events,
+		limiter:    newTokenBucket(cfg.RateLimit),
+		jobs:       make(chan *queue.Lease, conc),
+		kick:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		leases:     map[*queue.Lease]leaseState{},
 	}, nil
 }
 
@@ -133,6 +140,7 @@ func (d *destination) run(ctx context.Context, after <-chan struct{}) {
 	d.dispatch(ctx)
 	close(d.jobs)
 	workers.Wait()
+	d.sender.client.CloseIdleConnections()
 }
 
 // stop makes d lease nothing more; in-flight deliveries finish. finished

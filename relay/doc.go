@@ -5,6 +5,49 @@
 // attempt time is written back to the queue, rate limits, the probe mode of
 // a failing destination, signing, and the stream of delivery events.
 //
-// relay imports queue and nothing else of relayd's; the daemon converts its
-// config into Destination values.
+// relay imports queue (and its own webhooksig) and nothing else of
+// relayd's; the daemon converts its config into Destination values.
+//
+// # What a forwarded request carries
+//
+// The body byte for byte, with the inbound Content-Type (none when the
+// inbound request had none). The inbound end-to-end headers are passed on
+// in order, repeats kept, so a downstream sees what the upstream sent
+// (User-Agent, Authorization, X-* and the upstream's own signature headers,
+// which still verify because the body is unchanged). Not passed on: the
+// hop-by-hop headers of RFC 9110 section 7.6.1 (Connection and the names
+// it lists, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+// Upgrade, Proxy-Authorization, Proxy-Authenticate), Host, Content-Length
+// and Expect (fasthttp writes its own), Accept-Encoding (so the downstream
+// answers uncompressed and the recorded first 1 KiB of its response is
+// readable), and inbound X-Relay-Id / X-Relay-Attempt / X-Request-Id.
+// Then the destination's headers replace inbound ones of the same name;
+// relay sets X-Relay-Id (message id), X-Relay-Attempt (1-based) and
+// X-Request-Id (tracing id, else the message id); a signed destination gets
+// fresh webhook-id / webhook-timestamp / webhook-signature (Standard
+// Webhooks) on every attempt, replacing inbound ones.
+//
+// # Redirects
+//
+// Followed by relay (at most MaxRedirects hops; one more is dead at once):
+// 307/308 keep method and body, 301/302 turn POST into a bodiless GET and
+// keep other methods, 303 turns anything but HEAD into a bodiless GET. A
+// relative Location is resolved against the current URL. A hop to another
+// origin (scheme, host or port) drops Authorization, Cookie,
+// Proxy-Authorization and the webhook-* signing headers. Timeout bounds
+// the whole attempt, redirects included.
+//
+// # Schedule
+//
+// Attempt n's wait is a fresh backoff/v4 ExponentialBackOff stepped n
+// times (max_interval caps the interval before randomization, as in
+// backoff/v4); Retry-After on 429/503 replaces it, capped by max_interval.
+// The next attempt time is persisted with the outcome (queue Complete), so
+// a restart resumes the schedule; no goroutine sleeps on a delivery.
+//
+// # Probe mode
+//
+// After 3 retryable failures in a row (network errors, timeouts, statuses
+// in on_status) a destination is backing-off: one delivery in flight until
+// one succeeds. A non-retryable status neither counts nor ends it.
 package relay

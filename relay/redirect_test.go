@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/relayd/relayd/queue"
 )
 
@@ -192,4 +194,29 @@ func TestRedirectToUnsupportedSchemeIsDead(t *testing.T) {
 	if res.err == nil || classify(res, nil) != verdictDead {
 		t.Fatalf("got %d %v, want dead", res.status, res.err)
 	}
+}
+
+func FuzzFollowRedirect(f *testing.F) {
+	for _, seed := range []string{"/x", "../a?b=1", "https://127.0.0.1:8443/p", "//127.0.0.2/p", "ftp://x", "http://[::1", "%zz", "?q", "#f", ""} {
+		f.Add(307, seed)
+		f.Add(303, seed)
+	}
+	f.Fuzz(func(t *testing.T, status int, location string) {
+		req := fasthttp.AcquireRequest()
+		defer fasthttp.ReleaseRequest(req)
+		req.SetRequestURI("http://127.0.0.1:8080/start?a=1")
+		req.Header.SetMethod("POST")
+		req.Header.Set("Authorization", "Bearer x")
+		req.SetBodyString("body")
+		if err := followRedirect(req, status, location); err != nil {
+			return
+		}
+		scheme := string(req.URI().Scheme())
+		if scheme != "http" && scheme != "https" {
+			t.Fatalf("Location %q led to scheme %q", location, scheme)
+		}
+		if string(req.URI().Host()) != "127.0.0.1:8080" && len(req.Header.Peek("Authorization")) != 0 {
+			t.Fatalf("Location %q: Authorization kept on a hop to %q", location, req.URI().Host())
+		}
+	})
 }

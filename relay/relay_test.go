@@ -14,6 +14,7 @@ import (
 )
 
 func TestDeliverRecordsAttempt(t *testing.T) {
+	t.Parallel()
 	s := newSink(t, func(w http.ResponseWriter, _ *http.Request, _ int) { _, _ = w.Write([]byte("thanks")) })
 	store := openStore(t, "")
 	startRelay(t, store, testDest("billing", s.URL+"/eq_callback"))
@@ -34,6 +35,7 @@ func TestDeliverRecordsAttempt(t *testing.T) {
 }
 
 func TestRetryThenDelivered(t *testing.T) {
+	t.Parallel()
 	s := newSink(t, func(w http.ResponseWriter, _ *http.Request, n int) {
 		if n < 2 {
 			w.WriteHeader(503)
@@ -77,6 +79,7 @@ func TestRetryThenDelivered(t *testing.T) {
 }
 
 func TestDeadAtOnce(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		respond   func(w http.ResponseWriter, r *http.Request, n int)
 		wantError string
@@ -101,6 +104,7 @@ func TestDeadAtOnce(t *testing.T) {
 }
 
 func TestDeadAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
 	s := newSink(t, func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(500) })
 	store := openStore(t, "")
 	dest := testDest("billing", s.URL)
@@ -114,6 +118,7 @@ func TestDeadAfterMaxAttempts(t *testing.T) {
 }
 
 func TestScheduleSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	var fail atomic.Bool
 	fail.Store(true)
 	s := newSink(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
@@ -177,6 +182,7 @@ func newConcurrencySink(t *testing.T, delay time.Duration) *concurrencySink {
 }
 
 func TestProbeModeLimitsFailingDestination(t *testing.T) {
+	t.Parallel()
 	c := newConcurrencySink(t, 5*time.Millisecond)
 	c.fail.Store(true)
 	store := openStore(t, "")
@@ -212,6 +218,7 @@ func TestProbeModeLimitsFailingDestination(t *testing.T) {
 }
 
 func TestFullConcurrencyWhenHealthy(t *testing.T) {
+	t.Parallel()
 	c := newConcurrencySink(t, 30*time.Millisecond)
 	store := openStore(t, "")
 	dest := testDest("billing", c.URL)
@@ -230,6 +237,7 @@ func TestFullConcurrencyWhenHealthy(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
+	t.Parallel()
 	paused := newSink(t, nil)
 	other := newSink(t, nil)
 	store := openStore(t, "")
@@ -256,6 +264,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestPausePersistsAcrossRelays(t *testing.T) {
+	t.Parallel()
 	store := openStore(t, "")
 	dest := testDest("billing", "http://127.0.0.1:9/")
 	r1 := New(store, quiet)
@@ -275,6 +284,7 @@ func TestPausePersistsAcrossRelays(t *testing.T) {
 }
 
 func TestDisabledDestinationLeasesNothing(t *testing.T) {
+	t.Parallel()
 	off := newSink(t, nil)
 	on := newSink(t, nil)
 	store := openStore(t, "")
@@ -292,6 +302,7 @@ func TestDisabledDestinationLeasesNothing(t *testing.T) {
 }
 
 func TestUnknownDestination(t *testing.T) {
+	t.Parallel()
 	r := New(openStore(t, ""), quiet)
 	for name, call := range map[string]func(string) error{"pause": r.Pause, "resume": r.Resume} {
 		err := call("nope")
@@ -302,6 +313,7 @@ func TestUnknownDestination(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	s := newSink(t, nil)
 	store := openStore(t, "")
 	dest := testDest("billing", s.URL)
@@ -321,6 +333,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestCloseWaitsForInFlight(t *testing.T) {
+	t.Parallel()
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
 	s := newSink(t, func(_ http.ResponseWriter, _ *http.Request, _ int) {
@@ -358,6 +371,7 @@ func TestCloseWaitsForInFlight(t *testing.T) {
 }
 
 func TestCloseReleasesWhenTimeRunsOut(t *testing.T) {
+	t.Parallel()
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
 	var once sync.Once

@@ -138,6 +138,9 @@ func newApp(e *env) *cli.App {
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
 		Action: func(c *cli.Context) error {
+			if c.Args().First() == "help" {
+				return cli.ShowAppHelp(c)
+			}
 			if c.NArg() > 0 {
 				return usagef("unknown command %q", c.Args().First())
 			}
@@ -172,7 +175,11 @@ func setUsageErrors(cmds []*cli.Command) {
 func args(c *cli.Context, min, max int, names string) error {
 	n := c.NArg()
 	if n < min || (max >= 0 && n > max) {
-		return usagef("usage: relayctl %s %s", c.Command.FullName(), names)
+		name := c.Command.HelpName // "relayctl config check"
+		if name == "" {
+			name = "relayctl " + c.Command.Name
+		}
+		return usagef("usage: %s %s", name, names)
 	}
 	return nil
 }

@@ -1,14 +1,17 @@
 package ingress
 
 import (
+	"bufio"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/relayd/relayd/daemon/config"
+	"github.com/relayd/relayd/queue"
 )
 
 // newRequest builds a request the way fasthttp hands it to the handler.
@@ -173,5 +176,47 @@ func TestAppendJSONString(t *testing.T) {
 		if got := string(appendJSONString(nil, in)); got != want {
 			t.Errorf("%q: got %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestCopyTextHeaders(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  string
+		want []queue.Header
+	}{
+		{"order, repeats and names as sent",
+			"POST /p?a=1 HTTP/1.1\r\nhost: h\r\nx-b: 2\r\nX-A:  1 \r\nx-b: 3\r\nContent-Length: 0\r\n\r\n",
+			[]queue.Header{{Name: "host", Value: "h"}, {Name: "x-b", Value: "2"}, {Name: "X-A", Value: "1"},
+				{Name: "x-b", Value: "3"}, {Name: "Content-Length", Value: "0"}}},
+		{"empty value", "GET /p HTTP/1.1\r\nHost: h\r\nX-Empty:\r\n\r\n",
+			[]queue.Header{{Name: "Host", Value: "h"}, {Name: "X-Empty", Value: ""}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var req fasthttp.Request
+			if err := req.Read(bufio.NewReader(strings.NewReader(tc.raw))); err != nil {
+				t.Fatal(err)
+			}
+			ctx := &fasthttp.RequestCtx{}
+			ctx.Init(&req, nil, nil)
+			var m queue.Message
+			copyText(ctx, &m)
+			if !slices.Equal(m.Headers, tc.want) {
+				t.Errorf("headers %q, want %q", m.Headers, tc.want)
+			}
+			if m.Path != "/p" || m.Method != string(req.Header.Method()) {
+				t.Errorf("method %q path %q", m.Method, m.Path)
+			}
+		})
+	}
+	// Obsolete folding cannot be copied from the raw block: the parsed view is used.
+	s := headerLines{b: []byte("X-A: 1\r\n  more\r\nX-B: 2\r\n\r\n")}
+	var names []string
+	for k, _, ok := s.next(); ok; k, _, ok = s.next() {
+		names = append(names, string(k))
+	}
+	if !s.folded || !slices.Equal(names, []string{"X-A", "X-B"}) {
+		t.Errorf("folded %v names %v", s.folded, names)
 	}
 }

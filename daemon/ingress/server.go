@@ -95,7 +95,7 @@ func (s *Server) Apply(cfg *config.Config) error {
 
 // Serve answers callbacks on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.logger.Info("serving callbacks", "addr", ln.Addr().String(), "version", s.version,
+	s.logger.Debug("serving callbacks", "addr", ln.Addr().String(), "version", s.version,
 		"routes", len(s.table.Load().routes))
 	if err := s.http.Serve(ln); err != nil {
 		return fmt.Errorf("serve callbacks on %s: %w", ln.Addr(), err)

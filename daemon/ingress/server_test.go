@@ -171,18 +171,39 @@ func TestTooLarge(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	st := openStore(t, 0)
-	ts := startServer(t, testConfig(config.Route{Name: "r", Path: "/cb", Destinations: []string{"d"}}), Options{Store: st})
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
+	route := config.Route{Name: "r", Path: "/cb", Destinations: []string{"d"}}
+	cases := []struct {
+		name       string
+		maxDisk    int64
+		closeStore bool
+		retryAfter string
+		logged     string
+	}{
+		{"disk cap reached", 1, false, "60", ""},
+		{"store closed", 0, true, "5", "persist callback failed"},
 	}
-	a := ts.call(t, http.MethodPost, "/cb", "", []byte("x"))
-	wantError(t, a, 503, "unavailable")
-	if a.header.Get("Retry-After") == "" {
-		t.Error("503 without Retry-After")
-	}
-	if !strings.Contains(ts.logs.String(), "persist callback") {
-		t.Error("persist error not logged")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t, tc.maxDisk)
+			ts := startServer(t, testConfig(route), Options{Store: st})
+			if tc.closeStore {
+				if err := st.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := ts.call(t, http.MethodPost, "/cb", "", []byte("x"))
+			wantError(t, a, 503, "unavailable")
+			if got := a.header.Get("Retry-After"); got != tc.retryAfter {
+				t.Errorf("Retry-After %q, want %q", got, tc.retryAfter)
+			}
+			if !strings.Contains(ts.logs.String(), tc.logged) {
+				t.Errorf("%q not logged", tc.logged)
+			}
+			wantError(t, ts.call(t, http.MethodGet, "/_relay/healthz", "", nil), 503, "unavailable")
+			if !tc.closeStore && ts.stored(t) != 0 {
+				t.Error("a message was stored above the disk cap")
+			}
+		})
 	}
 }
 
@@ -213,4 +234,46 @@ func TestApply(t *testing.T) {
 	}
 	wantAccepted(t, ts.call(t, http.MethodPost, "/new", "", nil), 202, "new", []string{"b", "c"}, false)
 	wantError(t, ts.call(t, http.MethodPost, "/x", "", nil), 404, "no_route")
+}
+
+// TestApplyUnderLoad swaps tables while requests are served: every request
+// sees one whole table (race detector clean), never a mix.
+func TestApplyUnderLoad(t *testing.T) {
+	a := testConfig(config.Route{Name: "a", PathPrefix: "/", Destinations: []string{"x"}})
+	b := testConfig(config.Route{Name: "b", PathPrefix: "/", Destinations: []string{"y", "z"}})
+	ts := startServer(t, a, Options{})
+	stop := make(chan struct{})
+	swapped := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				swapped <- n
+				return
+			default:
+			}
+			cfg := a
+			if n%2 == 0 {
+				cfg = b
+			}
+			if err := ts.Apply(cfg); err != nil {
+				t.Error(err)
+			}
+			n++
+		}
+	}()
+	for range 30 {
+		got := ts.call(t, http.MethodPost, "/cb", "", nil)
+		switch got.json["route"] {
+		case "a":
+			wantAccepted(t, got, 202, "a", []string{"x"}, false)
+		default:
+			wantAccepted(t, got, 202, "b", []string{"y", "z"}, false)
+		}
+	}
+	close(stop)
+	if n := <-swapped; n == 0 {
+		t.Error("no table was swapped during the requests")
+	}
 }

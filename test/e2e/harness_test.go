@@ -189,6 +189,13 @@ func (r *relayd) post(path, contentType, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// accept posts and fails the test unless relayd answered 202 with an id.
+func (r *relayd) accept(path, contentType, body string) accepted {
+	r.t.Helper()
+	status, answer := r.post(path, contentType, body)
+	return mustAccept(r.t, status, answer)
+}
+
 // relayctl runs the real relayctl against this daemon's socket.
 func (r *relayd) relayctl(args ...string) (stdout string, code int) {
 	r.t.Helper()

@@ -64,7 +64,7 @@ func TestCallbackDeliveredByteForByte(t *testing.T) {
 	r.start()
 
 	body := "action=reinstall&key=0123456789abcdefghijklmnopqrstuv&status=deploy_done&stage=done&id=42"
-	a := mustAccept(t, http.StatusAccepted, func() string { _, b := r.post("/eq_callback", "application/x-www-form-urlencoded", body); return b }())
+	a := r.accept("/eq_callback", "application/x-www-form-urlencoded", body)
 	if a.Route != "eq-callback" || len(a.Destinations) != 1 || a.Destinations[0] != "billing" {
 		t.Fatalf("answer names route/destinations wrongly: %+v", a)
 	}
@@ -117,7 +117,7 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	sk := startSink(t, "127.0.0.1:0")
 	r := newRelayd(t, eqCallbackConfig(sk.addr))
 	r.start()
-	mustAccept(t, func() (int, string) { return r.post("/eq_callback", "text/plain", "hello") }())
+	r.accept("/eq_callback", "text/plain", "hello")
 	waitFor(t, "delivery", func() bool { return len(sk.requests()) == 1 })
 
 	r.signal(syscall.SIGTERM)
@@ -136,7 +136,7 @@ func TestSIGHUPReloadSwapsRoutesAndRefusesBadConfig(t *testing.T) {
 	cfgA := eqCallbackConfig(sk.addr)
 	r := newRelayd(t, cfgA)
 	r.start()
-	mustAccept(t, func() (int, string) { return r.post("/eq_callback", "text/plain", "before") }())
+	r.accept("/eq_callback", "text/plain", "before")
 
 	cfgB := strings.Replace(cfgA, "path: /eq_callback", "path: /v2/eq_callback", 1)
 	r.writeConfig(cfgB)
@@ -156,7 +156,7 @@ func TestSIGHUPReloadSwapsRoutesAndRefusesBadConfig(t *testing.T) {
 	if !strings.Contains(r.Logs(), "bogus_key") {
 		t.Fatalf("refusal does not name the bad key:\n%s", r.Logs())
 	}
-	mustAccept(t, func() (int, string) { return r.post("/v2/eq_callback", "text/plain", "still") }())
+	r.accept("/v2/eq_callback", "text/plain", "still")
 
 	waitFor(t, "every accepted message delivered exactly once", func() bool { return len(sk.requests()) == 3 })
 	bodies := map[string]int{}

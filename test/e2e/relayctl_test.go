@@ -52,7 +52,7 @@ func TestPauseHoldsAndResumeDeliversAll(t *testing.T) {
 		t.Fatalf("pause: %d %s", code, out)
 	}
 	for i := 0; i < 5; i++ {
-		mustAccept(t, func() (int, string) { return r.post("/eq_callback", "text/plain", "held") }())
+		r.accept("/eq_callback", "text/plain", "held")
 	}
 	waitFor(t, "status shows paused with 5 pending", func() bool {
 		state, pending, _, _, _ := r.status().dest("billing")
@@ -75,8 +75,8 @@ func TestDeadThenReplayDelivers(t *testing.T) {
 	sk.setStatus(http.StatusBadRequest) // not retryable: dead at once
 	r := newRelayd(t, eqCallbackConfig(sk.addr))
 	r.start()
-	a := mustAccept(t, func() (int, string) { return r.post("/eq_callback", "text/plain", "one") }())
-	mustAccept(t, func() (int, string) { return r.post("/eq_callback", "text/plain", "two") }())
+	a := r.accept("/eq_callback", "text/plain", "one")
+	r.accept("/eq_callback", "text/plain", "two")
 	waitFor(t, "both dead", func() bool { _, _, _, dead, _ := r.status().dest("billing"); return dead == 2 })
 
 	out, code := r.relayctl("--json", "ls", "--state", "dead", "--dest", "billing")
@@ -137,14 +137,14 @@ func TestRelayctlReloadGoodAndBad(t *testing.T) {
 	if out, code := r.relayctl("reload"); code != 0 {
 		t.Fatalf("reload good: %d %s", code, out)
 	}
-	mustAccept(t, func() (int, string) { return r.post("/cb", "text/plain", "x") }())
+	r.accept("/cb", "text/plain", "x")
 
 	r.writeConfig(strings.Replace(cfg, "destinations: [billing]", "destinations: [nowhere]", 1))
 	out, code := r.relayctl("--json", "reload")
 	if code != 1 || !strings.Contains(out, `"error":1`) || !strings.Contains(out, "nowhere") {
 		t.Fatalf("reload bad: exit %d %s", code, out)
 	}
-	mustAccept(t, func() (int, string) { return r.post("/cb", "text/plain", "y") }())
+	r.accept("/cb", "text/plain", "y")
 }
 
 func TestRelayctlWithoutDaemon(t *testing.T) {
@@ -167,9 +167,9 @@ func TestStatusEndpointTokenAndCensoring(t *testing.T) {
 	r := newRelayd(t, cfg)
 	r.start()
 	form := "action=reinstall&key=abc&password=hunter2&status=deploy_done"
-	a := mustAccept(t, func() (int, string) { return r.post("/eq_callback", "application/x-www-form-urlencoded", form) }())
+	a := r.accept("/eq_callback", "application/x-www-form-urlencoded", form)
 	js := `{"service_instance_guid":"g","credentials":{"api_token":"tok-123","user":"u"}}`
-	b := mustAccept(t, func() (int, string) { return r.post("/eq_callback", "application/json", js) }())
+	b := r.accept("/eq_callback", "application/json", js)
 
 	get := func(id, token string) (int, string) {
 		req, _ := http.NewRequest("GET", r.url("/_relay/messages/"+id), nil)

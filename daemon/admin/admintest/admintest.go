@@ -99,6 +99,9 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.Destinations == nil {
 		opts.Destinations = []string{"billing", "mailer"}
 	}
+	if opts.Reload == nil {
+		opts.Reload = func(context.Context) error { return nil }
+	}
 	if opts.Version == "" {
 		opts.Version = "test"
 	}
