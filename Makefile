@@ -19,7 +19,7 @@ run: build
 
 # A loopback sink for the README's tour: prints each delivery it receives.
 sink:
-	$(GO) run ./test/bench/noopserver -log -listen 127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103
+	$(GO) run ./test/bench/noopserver -log -listen 127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103,127.0.0.1:9104
 
 vet:
 	$(GO) vet ./...

@@ -24,6 +24,11 @@ type Options struct {
 	// GCInterval is how often retention and value-log GC run (0 = 1m).
 	GCInterval time.Duration
 	Logger     *slog.Logger
+
+	// Test hooks: a smaller memtable (to force WAL rotations) and a
+	// replacement for the WAL fsync (to observe it).
+	memTableSize int64
+	walFsync     func(path string) error
 }
 
 // Store is the durable queue.
@@ -31,6 +36,7 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	db   *badger.DB
+	wal  walFiles // used by the syncer goroutine only
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
@@ -78,7 +84,11 @@ func Open(opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "queue")
-	db, err := badger.Open(badgerOptions(opts.Dir, log))
+	bo := badgerOptions(opts.Dir, log)
+	if opts.memTableSize > 0 {
+		bo.MemTableSize = opts.memTableSize
+	}
+	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
@@ -99,6 +109,7 @@ func Open(opts Options) (*Store, error) {
 	s.refreshSize()
 	s.wg.Add(3)
 	go s.runWriter()
+	s.wal = walFiles{dir: opts.Dir, fsync: opts.walFsync}
 	go s.runSyncer()
 	go s.runMaintenance()
 	return s, nil

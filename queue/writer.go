@@ -128,6 +128,8 @@ func (s *Store) syncGroup(group []*committedBatch) {
 			if cb.wrote {
 				if err := s.db.Sync(); err != nil {
 					syncErr = fmt.Errorf("queue sync: %w", err)
+				} else if err := s.wal.syncNew(); err != nil {
+					syncErr = fmt.Errorf("queue sync: %w", err)
 				}
 				break
 			}

@@ -118,17 +118,17 @@ func sinkServer(b *testing.B) (string, *atomic.Int64) {
 	return ln.Addr().String(), &n
 }
 
-func relaydConfig(dir, sink string, paused bool) string {
+func relaydConfig(dir, sink string, paused, sync bool) string {
 	return fmt.Sprintf(`
 server: {listen: "127.0.0.1:0"}
-admin: {socket: %s/admin.sock}
-storage: {dir: %s/data, sync: true}
+admin: {socket: %s/a.sock}
+storage: {dir: %s/data, sync: %v}
 defaults: {concurrency: 32}
 destinations:
   - {name: sink, url: "http://%s/in", enabled: %v}
 routes:
   - {name: bench, path: /in, methods: [POST], destinations: [sink]}
-`, dir, dir, sink, !paused)
+`, dir, dir, sync, sink, !paused)
 }
 
 // BenchmarkIngestRatio: relayd (sync: true) vs the no-op server, same load.
@@ -139,20 +139,24 @@ func BenchmarkIngestRatio(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	noop := build(b, dir, "github.com/relayd/relayd/test/bench/noopserver")
 	sink, _ := sinkServer(b)
-	cfg := filepath.Join(dir, "relayd.yaml")
 	// Destination disabled: this measures ingest alone, not delivery.
-	os.WriteFile(cfg, []byte(relaydConfig(dir, sink, true)), 0o600)
+	cfgSync := filepath.Join(dir, "sync.yaml")
+	os.WriteFile(cfgSync, []byte(relaydConfig(filepath.Join(dir, "s"), sink, true, true)), 0o600)
+	cfgNoSync := filepath.Join(dir, "nosync.yaml")
+	os.WriteFile(cfgNoSync, []byte(relaydConfig(filepath.Join(dir, "n"), sink, true, false)), 0o600)
+	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
 
 	for i := 0; i < b.N; i++ {
 		noopAddr := startProc(b, regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`), noop)
 		base := load(b, noopAddr, "/in")
-		relAddr := startProc(b, regexp.MustCompile(`msg="relayd started".* listen=(\S+)`), relayd, "run", "--config", cfg, "--log-level", "warn")
-		got := load(b, relAddr, "/in")
+		syncRate := load(b, startProc(b, started, relayd, "run", "--config", cfgSync, "--log-level", "info"), "/in")
+		noSyncRate := load(b, startProc(b, started, relayd, "run", "--config", cfgNoSync, "--log-level", "info"), "/in")
 		b.ReportMetric(base, "noop-req/s")
-		b.ReportMetric(got, "relayd-req/s")
-		b.ReportMetric(got/base, "ratio")
-		fmt.Printf("ingest, %d conns, %d-byte POSTs, %s each: no-op %.0f req/s, relayd (sync: true) %.0f req/s, ratio %.2f\n",
-			conns, len(body), duration, base, got, got/base)
+		b.ReportMetric(syncRate, "relayd-sync-req/s")
+		b.ReportMetric(syncRate/base, "ratio-sync")
+		b.ReportMetric(noSyncRate/base, "ratio-nosync")
+		fmt.Printf("ingest, %d conns, %d-byte POSTs, %s each: no-op %.0f req/s; relayd sync:true %.0f req/s (ratio %.2f); sync:false %.0f req/s (ratio %.2f)\n",
+			conns, len(body), duration, base, syncRate, syncRate/base, noSyncRate, noSyncRate/base)
 	}
 }
 
@@ -164,8 +168,9 @@ func BenchmarkEndToEnd(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	sink, delivered := sinkServer(b)
 	cfg := filepath.Join(dir, "relayd.yaml")
-	os.WriteFile(cfg, []byte(relaydConfig(dir, sink, false)), 0o600)
-	relAddr := startProc(b, regexp.MustCompile(`msg="relayd started".* listen=(\S+)`), relayd, "run", "--config", cfg, "--log-level", "warn")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(cfg, []byte(relaydConfig(dir, sink, false, true)), 0o600)
+	relAddr := startProc(b, regexp.MustCompile(`msg="relayd started".* listen=(\S+)`), relayd, "run", "--config", cfg, "--log-level", "info")
 
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
