@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -134,9 +135,17 @@ func (s *Server) readError(ctx *fasthttp.RequestCtx, err error) {
 	}
 }
 
-// fasthttpLogger sends fasthttp's own messages to slog at Warn.
+// fasthttpLogger sends fasthttp's own messages to slog at Warn. Its
+// "error when serving connection" lines repeat a request error that
+// readError already answered and logged, so they go to Debug: one line per
+// event.
 type fasthttpLogger struct{ l *slog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Warn("fasthttp: " + fmt.Sprintf(format, args...))
+	msg := "fasthttp: " + fmt.Sprintf(format, args...)
+	if strings.HasPrefix(format, "error when serving connection") {
+		f.l.Debug(msg)
+		return
+	}
+	f.l.Warn(msg)
 }

@@ -156,6 +156,13 @@ func TestTooLarge(t *testing.T) {
 	if resp.StatusCode != 413 || body != want || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("%d %q %s, want 413 %s", resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
 	}
+	// One event, one line: fasthttp's own report of the same error is Debug.
+	waitFor(t, "fasthttp's connection error line", func() bool {
+		return strings.Contains(ts.logs.String(), `level=DEBUG msg="fasthttp: error when serving connection`)
+	})
+	if n := countLines(ts.logs.String(), "level=INFO", "level=WARN", "level=ERROR"); n != 1 {
+		t.Fatalf("the 413 logged %d lines above Debug, want 1:\n%s", n, ts.logs.String())
+	}
 	wantAccepted(t, ts.call(t, http.MethodPost, "/cb", "", make([]byte, 1000)), 202, "r", []string{"d"}, false)
 
 	// max_body_size is swapped live by Apply.
@@ -276,4 +283,18 @@ func TestApplyUnderLoad(t *testing.T) {
 	if n := <-swapped; n == 0 {
 		t.Error("no table was swapped during the requests")
 	}
+}
+
+// countLines counts the lines of logs that contain any of levels.
+func countLines(logs string, levels ...string) int {
+	n := 0
+	for _, line := range strings.Split(logs, "\n") {
+		for _, l := range levels {
+			if strings.Contains(line, l) {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
