@@ -158,7 +158,7 @@ func TestTooLarge(t *testing.T) {
 	}
 	// One event, one line: fasthttp's own report of the same error is Debug.
 	waitFor(t, "fasthttp's connection error line", func() bool {
-		return strings.Contains(ts.logs.String(), `level=DEBUG msg="fasthttp: error when serving connection`)
+		return strings.Contains(ts.logs.String(), `msg="fasthttp: error when serving connection`)
 	})
 	if n := countLines(ts.logs.String(), "level=INFO", "level=WARN", "level=ERROR"); n != 1 {
 		t.Fatalf("the 413 logged %d lines above Debug, want 1:\n%s", n, ts.logs.String())
