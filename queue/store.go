@@ -36,7 +36,7 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	db   *badger.DB
-	wal  walFiles // used by the syncer goroutine only
+	wal  logFiles // used by the syncer goroutine only
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
@@ -109,7 +109,7 @@ func Open(opts Options) (*Store, error) {
 	s.refreshSize()
 	s.wg.Add(3)
 	go s.runWriter()
-	s.wal = walFiles{dir: opts.Dir, fsync: opts.walFsync}
+	s.wal = logFiles{dir: opts.Dir, fsync: opts.walFsync}
 	go s.runSyncer()
 	go s.runMaintenance()
 	return s, nil
@@ -158,6 +158,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		s.mu.Unlock()
 		s.wg.Wait()
+		s.wal.close()
 		if err := s.db.Close(); err != nil {
 			s.cerr = fmt.Errorf("close queue: %w", err)
 		}

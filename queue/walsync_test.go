@@ -9,11 +9,19 @@ import (
 	"testing"
 )
 
-func TestWALFilesSyncsEachNewWALOnce(t *testing.T) {
+// TestLogFilesSyncsActiveAndSealedFiles walks logFiles through rotations:
+// the newest WAL and value log are synced every time (they take each
+// batch), and a file that stopped being the newest is synced once more
+// after that, because a batch may have been written into it after its last
+// sync and before the rotation (db.Sync() alone missed those).
+func TestLogFilesSyncsActiveAndSealedFiles(t *testing.T) {
 	dir := t.TempDir()
+	var mu sync.Mutex // files are synced in parallel
 	var synced []string
-	w := walFiles{dir: dir, fsync: func(p string) error {
+	w := logFiles{dir: dir, fsync: func(p string) error {
+		mu.Lock()
 		synced = append(synced, filepath.Base(p))
+		mu.Unlock()
 		return fsyncFile(p)
 	}}
 	touch := func(name string) {
@@ -21,24 +29,72 @@ func TestWALFilesSyncsEachNewWALOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	step := func(want ...string) {
-		t.Helper()
+	steps := []struct {
+		name   string
+		before func()
+		want   []string
+	}{
+		{"first sync", func() { touch("00001.mem"); touch("000001.vlog"); touch("MANIFEST") },
+			[]string{"00001.mem", "000001.vlog"}},
+		{"no rotation: only the active files", func() {}, []string{"00001.mem", "000001.vlog"}},
+		{"WAL rotated: the old one once more", func() { touch("00002.mem") },
+			[]string{"00001.mem", "00002.mem", "000001.vlog"}},
+		{"sealed WAL not again", func() {}, []string{"00002.mem", "000001.vlog"}},
+		{"value log rotated", func() { touch("000002.vlog") },
+			[]string{"00002.mem", "000001.vlog", "000002.vlog"}},
+		{"WAL flushed and deleted", func() { os.Remove(filepath.Join(dir, "00001.mem")) },
+			[]string{"00002.mem", "000002.vlog"}},
+		{"two rotations between syncs", func() { touch("00003.mem"); touch("00004.mem") },
+			[]string{"00002.mem", "00003.mem", "00004.mem", "000002.vlog"}},
+		// Names sort by text, fids by number: 100000 is newer than 99999.
+		{"fid order, not name order", func() { touch("99999.mem"); touch("100000.mem") },
+			[]string{"00004.mem", "99999.mem", "100000.mem", "000002.vlog"}},
+		{"active is the highest fid", func() {}, []string{"100000.mem", "000002.vlog"}},
+	}
+	for _, st := range steps {
+		st.before()
 		synced = nil
-		if err := w.syncNew(); err != nil {
-			t.Fatal(err)
+		if err := w.sync(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
 		}
+		slices.Sort(synced)
+		want := slices.Clone(st.want)
+		slices.Sort(want)
 		if !slices.Equal(synced, want) {
-			t.Fatalf("synced %v, want %v", synced, want)
+			t.Fatalf("%s: synced %v, want %v", st.name, synced, want)
 		}
 	}
-	touch("00001.mem")
-	touch("000001.vlog") // not a WAL
-	step("00001.mem")
-	step()             // nothing new: no extra fsync per batch
-	touch("00002.mem") // a rotation
-	step("00002.mem")
-	os.Remove(filepath.Join(dir, "00001.mem")) // flushed to an SSTable
-	step()
+}
+
+// TestLogFilesFdatasyncKeepsDescriptors syncs through real descriptors (no
+// hook), which stay open for the next sync and are closed once their file
+// is gone.
+func TestLogFilesFdatasyncKeepsDescriptors(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"00001.mem", "00002.mem", "000001.vlog"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := logFiles{dir: dir}
+	defer w.close()
+	if err := w.sync(); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.open) != 3 {
+		t.Fatalf("open descriptors %v, want 3", w.open)
+	}
+	os.Remove(filepath.Join(dir, "00001.mem"))
+	if err := w.sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.open["00001.mem"]; ok || len(w.open) != 2 {
+		t.Fatalf("open descriptors %v after a file was deleted, want 2", w.open)
+	}
+	w.close()
+	if len(w.open) != 0 {
+		t.Fatalf("open descriptors %v after close", w.open)
+	}
 }
 
 // TestSyncCoversRotatedMemtables writes more than a (small) memtable holds

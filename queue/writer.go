@@ -126,9 +126,7 @@ func (s *Store) syncGroup(group []*committedBatch) {
 	if s.opts.Sync {
 		for _, cb := range group {
 			if cb.wrote {
-				if err := s.db.Sync(); err != nil {
-					syncErr = fmt.Errorf("queue sync: %w", err)
-				} else if err := s.wal.syncNew(); err != nil {
+				if err := s.wal.sync(); err != nil {
 					syncErr = fmt.Errorf("queue sync: %w", err)
 				}
 				break
