@@ -33,7 +33,7 @@ import (
 //     file is not a 2 GiB sparse mmap.
 //   - NumLevelZeroTables 2 / stall 8, NumCompactors 2: few L0 tables to merge
 //     on reads, on a small machine.
-//   - SyncWrites off: the syncer calls db.Sync() once per group commit;
+//   - SyncWrites off: the syncer syncs once per group commit (walsync.go);
 //     with SyncWrites on, Badger would msync once per transaction.
 //   - DetectConflicts off: one goroutine writes, there is nothing to detect.
 //

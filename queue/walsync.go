@@ -149,7 +149,9 @@ func (w *logFiles) file(name string) (string, *os.File, error) {
 	if f := w.open[name]; f != nil {
 		return path, f, nil
 	}
-	f, err := os.Open(path)
+	// Read-write: fdatasync needs no more on Linux, FlushFileBuffers
+	// (Windows) does.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return path, nil, nil
 	}
