@@ -81,6 +81,7 @@ func New(opts Options) (d *Daemon, err error) {
 		Sync:      deref(cfg.Storage.Sync, true),
 		Retention: cfg.Storage.Retention.D(),
 		MaxDisk:   int64(cfg.Storage.MaxDisk),
+		MinFree:   int64(cfg.Storage.MinFree),
 		Logger:    d.logger.With("component", "queue"),
 	})
 	if err != nil {
@@ -128,8 +129,16 @@ func New(opts Options) (d *Daemon, err error) {
 // IngressAddr is the bound ingress address (useful with port 0).
 func (d *Daemon) IngressAddr() net.Addr { return d.ingLn.Addr() }
 
-// Healthy reports whether the queue accepts writes (systemd watchdog).
-func (d *Daemon) Healthy() error { return d.store.Writable() }
+// Healthy reports whether relayd works (systemd watchdog): the queue is
+// open and its writes succeed. A full disk (storage.max_disk or min_free)
+// is not unhealthy: ingress answers 503 for it, and a restart would not
+// free any space, so the watchdog must not restart relayd in a loop.
+func (d *Daemon) Healthy() error {
+	if err := d.store.Writable(); err != nil && !errors.Is(err, queue.ErrFull) {
+		return err
+	}
+	return nil
+}
 
 func (d *Daemon) censorFields() []string {
 	d.mu.Lock()
@@ -242,7 +251,8 @@ func restartOnly(old, cur *config.Config) []string {
 		keys = append(keys, "admin")
 	}
 	if old.Storage.Dir != cur.Storage.Dir || deref(old.Storage.Sync, true) != deref(cur.Storage.Sync, true) ||
-		old.Storage.Retention != cur.Storage.Retention || old.Storage.MaxDisk != cur.Storage.MaxDisk {
+		old.Storage.Retention != cur.Storage.Retention || old.Storage.MaxDisk != cur.Storage.MaxDisk ||
+		old.Storage.MinFree != cur.Storage.MinFree {
 		keys = append(keys, "storage")
 	}
 	return keys

@@ -16,8 +16,8 @@ import (
 // same Route and key still retained, nothing is written and the existing id
 // is returned with duplicate=true.
 func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate bool, err error) {
-	if s.full() {
-		return "", false, fmt.Errorf("enqueue: %w", ErrFull)
+	if err := s.fullErr(); err != nil {
+		return "", false, fmt.Errorf("enqueue: %w", err)
 	}
 	if m.ID == "" {
 		m.ID = NewID()

@@ -15,3 +15,13 @@ func allocated(info fs.FileInfo) int64 {
 	}
 	return info.Size()
 }
+
+// freeSpace returns the bytes an unprivileged writer may still use on the
+// filesystem holding dir.
+func freeSpace(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}

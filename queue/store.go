@@ -21,6 +21,14 @@ type Options struct {
 	// MaxDisk caps the store's size in bytes (0 = none); Enqueue then
 	// returns ErrFull.
 	MaxDisk int64
+	// MinFree is the free space (bytes) Enqueue leaves on the store's
+	// filesystem: below it Enqueue returns ErrFull (0 = no check). Why:
+	// Badger writes through mmap, and a write to an mmap page the full
+	// filesystem cannot back is SIGBUS, a crash. The reserve also covers
+	// what no request controls: value-log and WAL growth, memtable flushes,
+	// compactions, and deliveries' outcomes, which are still accepted so
+	// the queue can drain.
+	MinFree int64
 	// GCInterval is how often retention and value-log GC run (0 = 1m).
 	GCInterval time.Duration
 	Logger     *slog.Logger
@@ -64,6 +72,7 @@ type Store struct {
 	seq      uint64 // ordering-chain sequence; writer only
 	leaseSeq atomic.Uint64
 	size     atomic.Int64
+	space    space // free bytes on the filesystem, for MinFree
 	lastErr  atomic.Pointer[error]
 
 	sweepMu     sync.Mutex
@@ -177,13 +186,8 @@ func (s *Store) Writable() error {
 	if p := s.lastErr.Load(); p != nil {
 		return fmt.Errorf("last queue write: %w", *p)
 	}
-	if s.full() {
-		return ErrFull
-	}
-	return nil
+	return s.fullErr()
 }
-
-func (s *Store) full() bool { return s.opts.MaxDisk > 0 && s.size.Load() >= s.opts.MaxDisk }
 
 // Size returns the store's bytes on disk (LSM + value log).
 func (s *Store) Size() int64 { return s.size.Load() }

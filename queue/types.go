@@ -8,8 +8,10 @@ import (
 // Sentinel errors callers decide on.
 var (
 	ErrNotFound = errors.New("not found")
-	// ErrFull means storage.max_disk is reached; ingress answers 503.
-	ErrFull = errors.New("storage full: max_disk reached")
+	// ErrFull means storage.max_disk is reached or the disk has less than
+	// storage.min_free left; ingress answers 503. It is returned wrapped
+	// with which limit and the figures.
+	ErrFull = errors.New("storage full")
 	// ErrClosed means the store is closed or closing.
 	ErrClosed = errors.New("queue closed")
 )

@@ -43,6 +43,10 @@ type Storage struct {
 	// MaxDisk caps the store's size in bytes; above it ingress answers 503.
 	// Zero means no cap.
 	MaxDisk Size `yaml:"max_disk"`
+	// MinFree is the free space the store's filesystem must keep: below it
+	// ingress answers 503, before Badger could hit ENOSPC (it writes through
+	// mmap, where a full disk is a crash, not an error).
+	MinFree Size `yaml:"min_free"`
 }
 
 // Defaults are inherited by every destination that does not set the field.

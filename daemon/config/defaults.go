@@ -21,6 +21,7 @@ func Default() *Config {
 			Dir:       "/var/lib/relayd",
 			Sync:      ptr(true),
 			Retention: Duration(168 * time.Hour),
+			MinFree:   128 << 20,
 		},
 		Defaults: Defaults{
 			Timeout:       Duration(10 * time.Second),
@@ -71,6 +72,7 @@ func (c *Config) ApplyDefaults() {
 	setIfZero(&c.Storage.Dir, def.Storage.Dir)
 	setIfNil(&c.Storage.Sync, *def.Storage.Sync)
 	setIfZero(&c.Storage.Retention, def.Storage.Retention)
+	setIfZero(&c.Storage.MinFree, def.Storage.MinFree)
 
 	dd := &c.Defaults
 	setIfZero(&dd.Timeout, def.Defaults.Timeout)

@@ -30,6 +30,9 @@ func (c *Config) Validate() error {
 		ps.add("storage.dir", "must not be empty")
 	}
 	positive(&ps, "storage.retention", c.Storage.Retention)
+	if c.Storage.MinFree < 0 {
+		ps.add("storage.min_free", "must not be negative")
+	}
 	if c.Storage.MaxDisk < 0 {
 		ps.add("storage.max_disk", "must not be negative (0 means no cap)")
 	}

@@ -92,26 +92,27 @@ func compileAuth(a *config.Auth) (*authCheck, error) {
 type rejection struct {
 	status  int
 	code    string
-	message string
+	message string // answered and logged
+	detail  string // logged only: may name local paths the sender must not see
 }
 
 // check runs every configured check; nil when all pass.
 func (c *authCheck) check(ctx *fasthttp.RequestCtx, client netip.Addr, now time.Time) *rejection {
 	if len(c.allow) > 0 && !(client.IsValid() && containsAddr(c.allow, client)) {
-		return &rejection{fasthttp.StatusForbidden, codeForbidden, "client address is not allowed"}
+		return &rejection{fasthttp.StatusForbidden, codeForbidden, "client address is not allowed", ""}
 	}
 	if c.token != nil && !c.tokenOK(ctx) {
-		return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "token is missing or wrong"}
+		return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "token is missing or wrong", ""}
 	}
 	if c.hmacHash != nil && !c.hmacOK(ctx) {
-		return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "HMAC signature is missing or wrong"}
+		return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "HMAC signature is missing or wrong", ""}
 	}
 	if c.webhookSecret != "" {
 		h := &ctx.Request.Header
 		err := webhooksig.Verify(c.webhookSecret, string(h.Peek("webhook-id")), string(h.Peek("webhook-timestamp")),
 			string(h.Peek("webhook-signature")), ctx.Request.Body(), now, c.webhookTolerance)
 		if err != nil {
-			return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "webhook signature: " + err.Error()}
+			return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "webhook signature: " + err.Error(), ""}
 		}
 	}
 	return nil

@@ -58,20 +58,18 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, t *table) {
 	r, miss, err := t.find(&rq)
 	switch {
 	case err != nil:
-		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error()})
+		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error(), ""})
 		return
 	case r == nil && miss == missMethod:
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, t.allowHeader(ctx.Path()))
-		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed,
-			"method " + string(ctx.Method()) + " is not allowed on " + string(ctx.Path())})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed, "method " + string(ctx.Method()) + " is not allowed on " + string(ctx.Path()), ""})
 		return
 	case r == nil:
-		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(ctx.Path())})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(ctx.Path()), ""})
 		return
 	}
 	if t.maxBody > 0 && len(ctx.Request.Body()) > t.maxBody {
-		s.reject(ctx, r, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge,
-			fmt.Sprintf("body is larger than max_body_size (%d bytes)", t.maxBody)})
+		s.reject(ctx, r, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("body is larger than max_body_size (%d bytes)", t.maxBody), ""})
 		return
 	}
 	client := t.clientAddr(ctx)
@@ -83,7 +81,7 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, t *table) {
 	}
 	m, err := buildMessage(&rq, r, client)
 	if err != nil {
-		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error()})
+		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error(), ""})
 		return
 	}
 	if s.beforePersist != nil {
@@ -99,7 +97,7 @@ func (s *Server) persist(ctx *fasthttp.RequestCtx, r *route, m *queue.Message) {
 	case errors.Is(err, queue.ErrFull):
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterFull)
 		s.reject(ctx, r, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable,
-			"storage full (storage.max_disk reached); retry later"})
+			"storage full; retry later", err.Error()})
 		return
 	case err != nil:
 		// Not a rejection of the sender's request but a failure of ours:
@@ -236,19 +234,18 @@ func (s *headerLines) next() (name, value []byte, ok bool) {
 func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
 	isMessages := bytes.HasPrefix(path, messagesPrefix)
 	if !bytes.Equal(path, healthzPath) && !isMessages {
-		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path)})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path), ""})
 		return
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
-		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed,
-			"method " + string(ctx.Method()) + " is not allowed on " + string(path)})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed, "method " + string(ctx.Method()) + " is not allowed on " + string(path), ""})
 		return
 	}
 	if !isMessages {
 		if err := s.store.Writable(); err != nil {
 			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterError)
-			s.reject(ctx, nil, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable, "queue is not writable: " + err.Error()})
+			s.reject(ctx, nil, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable, "queue is not writable: " + err.Error(), ""})
 			return
 		}
 		writeOK(ctx)
@@ -256,18 +253,18 @@ func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
 	}
 	id := path[len(messagesPrefix):]
 	if t.statusToken == nil || len(id) == 0 || bytes.IndexByte(id, '/') >= 0 {
-		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path)})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path), ""})
 		return
 	}
 	auth := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
 	if !bytes.HasPrefix(auth, bearerPrefix) ||
 		subtle.ConstantTimeCompare(bytes.TrimSpace(auth[len(bearerPrefix):]), t.statusToken) != 1 {
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="relayd"`)
-		s.reject(ctx, nil, &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "status token is missing or wrong"})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "status token is missing or wrong", ""})
 		return
 	}
 	if s.status == nil {
-		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "message status is not served by this process"})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "message status is not served by this process", ""})
 		return
 	}
 	body, status := s.status(string(id))
@@ -290,7 +287,10 @@ func (s *Server) reject(ctx *fasthttp.RequestCtx, r *route, rej *rejection) {
 	if r != nil {
 		name = r.name
 	}
-	s.logger.Log(context.Background(), level, "callback rejected", "route", name, "status", rej.status,
-		"reason", rej.message, "method", string(ctx.Method()), "path", string(ctx.Path()),
-		"remote", ctx.RemoteIP().String())
+	attrs := []any{"route", name, "status", rej.status, "reason", rej.message}
+	if rej.detail != "" {
+		attrs = append(attrs, "detail", rej.detail)
+	}
+	attrs = append(attrs, "method", string(ctx.Method()), "path", string(ctx.Path()), "remote", ctx.RemoteIP().String())
+	s.logger.Log(context.Background(), level, "callback rejected", attrs...)
 }

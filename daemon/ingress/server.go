@@ -126,12 +126,11 @@ func (s *Server) readError(ctx *fasthttp.RequestCtx, err error) {
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		s.reject(ctx, nil, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge,
-			fmt.Sprintf("body is larger than max_body_size (%d bytes)", s.table.Load().maxBody)})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("body is larger than max_body_size (%d bytes)", s.table.Load().maxBody), ""})
 	case errors.As(err, &ne) && ne.Timeout():
-		s.reject(ctx, nil, &rejection{fasthttp.StatusRequestTimeout, codeBadRequest, "request not read within read_timeout"})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusRequestTimeout, codeBadRequest, "request not read within read_timeout", ""})
 	default:
-		s.reject(ctx, nil, &rejection{fasthttp.StatusBadRequest, codeBadRequest, "malformed HTTP request: " + err.Error()})
+		s.reject(ctx, nil, &rejection{fasthttp.StatusBadRequest, codeBadRequest, "malformed HTTP request: " + err.Error(), ""})
 	}
 }
 
