@@ -55,7 +55,7 @@ type Daemon struct {
 
 // New loads the configuration and opens every component, undoing what it
 // opened when a later step fails. Nothing is served until Run.
-func New(opts Options) (d *Daemon, err error) {
+func New(opts Options) (_ *Daemon, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -69,7 +69,9 @@ func New(opts Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	d = &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, started: time.Now()}
+	// Not the named result: every failure below returns nil for it, and
+	// the cleanup still needs what was opened.
+	d := &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, started: time.Now()}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -85,7 +87,7 @@ func New(opts Options) (d *Daemon, err error) {
 		Logger:    d.logger.With("component", "queue"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open queue in %q: %w", cfg.Storage.Dir, err)
+		return nil, err // queue's error names the directory already
 	}
 	d.relay = relay.New(d.store, d.logger.With("component", "relay"))
 	if err = d.relay.Apply(relayDestinations(cfg)); err != nil {
