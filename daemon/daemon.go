@@ -111,21 +111,30 @@ func New(opts Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure ingress: %w", err)
 	}
-	if d.ingLn = opts.Listener; d.ingLn == nil {
+	if err = d.listen(cfg); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// listen binds what the daemon serves: the ingress listener (unless
+// systemd passed one), the admin socket and the optional metrics listener.
+func (d *Daemon) listen(cfg *config.Config) (err error) {
+	if d.ingLn = d.opts.Listener; d.ingLn == nil {
 		if d.ingLn, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
-			return nil, fmt.Errorf("listen for callbacks on %s: %w", cfg.Server.Listen, err)
+			return fmt.Errorf("listen for callbacks on %s: %w", cfg.Server.Listen, err)
 		}
 	}
 	if d.adminLn, err = admin.Listen(cfg.Admin.Socket); err != nil {
-		return nil, fmt.Errorf("open admin socket: %w", err)
+		return fmt.Errorf("open admin socket: %w", err)
 	}
 	if cfg.Admin.MetricsListen != "" {
 		if d.metLn, err = net.Listen("tcp", cfg.Admin.MetricsListen); err != nil {
-			return nil, fmt.Errorf("listen for metrics on %s: %w", cfg.Admin.MetricsListen, err)
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.Admin.MetricsListen, err)
 		}
 		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.relay), ReadHeaderTimeout: 5 * time.Second}
 	}
-	return d, nil
+	return nil
 }
 
 // IngressAddr is the bound ingress address (useful with port 0).
