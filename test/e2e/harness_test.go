@@ -112,7 +112,9 @@ func (r *relayd) start() {
 	}
 	r.exited = make(chan struct{})
 	addrc := make(chan string, 1)
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -130,7 +132,9 @@ func (r *relayd) start() {
 	}()
 	cmd := r.cmd
 	done := r.exited
-	go func() { r.exitErr = cmd.Wait(); close(done) }()
+	// Wait closes the pipe: only after the scanner has read it to EOF, or
+	// the last lines (such as "relayd stopped") could be lost.
+	go func() { <-scanned; r.exitErr = cmd.Wait(); close(done) }()
 	r.t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
