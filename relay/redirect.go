@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -67,15 +68,21 @@ func isRedirect(status int) bool {
 func followRedirect(req *fasthttp.Request, status int, location string) error {
 	cur, err := url.Parse(string(req.URI().FullURI()))
 	if err != nil {
-		return fmt.Errorf("parse current url for redirect: %w", err)
+		// Not %w: a url.Error quotes the whole URL, whose forwarded query
+		// may carry a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("redirect %d: the current URL does not parse: %v", status, err)
 	}
 	ref, err := url.Parse(location)
 	if err != nil {
-		return fmt.Errorf("redirect %d: invalid Location %q: %w", status, location, err)
+		return fmt.Errorf("redirect %d: invalid Location %q", status, redactLocation(location))
 	}
 	next := cur.ResolveReference(ref)
 	if next.Scheme != "http" && next.Scheme != "https" {
-		return fmt.Errorf("redirect %d: Location %q is not http or https", status, location)
+		return fmt.Errorf("redirect %d: Location %q is not http or https", status, redactLocation(location))
 	}
 	next.Fragment, next.RawFragment = "", ""
 
@@ -132,4 +139,21 @@ func effectivePort(u *url.URL) string {
 		return "443"
 	}
 	return "80"
+}
+
+// redactLocation shortens a Location for attempt errors and logs: its query
+// and userinfo are dropped, since they may carry tokens.
+func redactLocation(location string) string {
+	s, _, _ := strings.Cut(location, "#")
+	s, query, hasQuery := strings.Cut(s, "?")
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], "/") {
+			rest = "…@" + rest[at+1:]
+		}
+		s = scheme + "://" + rest
+	}
+	if hasQuery && query != "" {
+		s += "?…"
+	}
+	return s
 }

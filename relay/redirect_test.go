@@ -220,3 +220,20 @@ func FuzzFollowRedirect(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactLocation(t *testing.T) {
+	cases := map[string]string{
+		"http://h/p":                        "http://h/p",
+		"http://h/p?token=s3cr3t":           "http://h/p?…",
+		"https://user:pw@h:8443/p?x=1#frag": "https://…@h:8443/p?…",
+		"ftp://h/file?key=s3cr3t":           "ftp://h/file?…",
+		"http://[::1:bad/p?secret=s3cr3t":   "http://[::1:bad/p?…",
+		"/relative/p?sig=s3cr3t":            "/relative/p?…",
+		"http://h/a@b/c":                    "http://h/a@b/c",
+	}
+	for in, want := range cases {
+		if got := redactLocation(in); got != want {
+			t.Errorf("redactLocation(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
