@@ -197,3 +197,49 @@ routes:
 		t.Fatalf("relayd check on a good file: %v\n%s", err, out)
 	}
 }
+
+// TestReloadUnderLoadNeitherLosesNorDuplicates sends callbacks while the
+// destination is reconfigured (and so restarted) by repeated SIGHUPs:
+// every one is delivered, exactly once (no crash, so no duplicate).
+func TestReloadUnderLoadNeitherLosesNorDuplicates(t *testing.T) {
+	sk := startSink(t, "127.0.0.1:0")
+	cfg := func(concurrency int) string {
+		return strings.Replace(eqCallbackConfig(sk.addr), "    url: ", fmt.Sprintf("    concurrency: %d\n    url: ", concurrency), 1)
+	}
+	r := newRelayd(t, cfg(4))
+	r.start()
+
+	const n = 150
+	sent := make(chan string, 1) // "" or the first refusal
+	go func() { // no t.Fatal off the test goroutine: report instead
+		for i := 0; i < n; i++ {
+			resp, err := http.Post(r.url("/eq_callback"), "text/plain", strings.NewReader(fmt.Sprintf("n=%d", i)))
+			if err != nil {
+				sent <- fmt.Sprintf("callback %d: %v", i, err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				sent <- fmt.Sprintf("callback %d: status %d", i, resp.StatusCode)
+				return
+			}
+		}
+		sent <- ""
+	}()
+	for k := 1; k <= 5; k++ {
+		waitFor(t, "more callbacks accepted", func() bool { _, p, rt, _, d := r.status().dest("billing"); return p+rt+d >= k*n/6 })
+		r.writeConfig(cfg(k%3 + 1))
+		r.signal(syscall.SIGHUP)
+	}
+	if refused := <-sent; refused != "" {
+		t.Fatal(refused)
+	}
+	waitFor(t, "all delivered", func() bool {
+		_, pending, retrying, _, delivered := r.status().dest("billing")
+		return delivered == n && pending == 0 && retrying == 0
+	})
+	if got := len(sk.requests()); got != n || len(sk.ids()) != n {
+		t.Fatalf("sink got %d requests for %d distinct ids, want %d each", got, len(sk.ids()), n)
+	}
+	waitFor(t, "5 reloads logged", func() bool { return strings.Count(r.Logs(), `msg="config reloaded"`) == 5 })
+}
