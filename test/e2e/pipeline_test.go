@@ -211,7 +211,7 @@ func TestReloadUnderLoadNeitherLosesNorDuplicates(t *testing.T) {
 
 	const n = 150
 	sent := make(chan string, 1) // "" or the first refusal
-	go func() { // no t.Fatal off the test goroutine: report instead
+	go func() {                  // no t.Fatal off the test goroutine: report instead
 		for i := 0; i < n; i++ {
 			resp, err := http.Post(r.url("/eq_callback"), "text/plain", strings.NewReader(fmt.Sprintf("n=%d", i)))
 			if err != nil {
