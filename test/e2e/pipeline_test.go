@@ -210,8 +210,9 @@ func TestReloadUnderLoadNeitherLosesNorDuplicates(t *testing.T) {
 	r.start()
 
 	const n = 150
-	sent := make(chan string, 1) // "" or the first refusal
-	go func() {                  // no t.Fatal off the test goroutine: report instead
+	// "" or the first refusal: no t.Fatal off the test goroutine.
+	sent := make(chan string, 1)
+	go func() {
 		for i := 0; i < n; i++ {
 			resp, err := http.Post(r.url("/eq_callback"), "text/plain", strings.NewReader(fmt.Sprintf("n=%d", i)))
 			if err != nil {
