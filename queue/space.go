@@ -35,18 +35,26 @@ func (s *Store) fullErr() error {
 	return nil
 }
 
+// refreshFree reads the free bytes now. Open calls it before the first
+// Enqueue: a request that loses the race to refresh the figure reads the
+// cached one, which must never be the zero of an unset field (that refused
+// the first requests of a fresh start with "0 bytes free").
+func (s *Store) refreshFree() {
+	free, err := freeSpace(s.opts.Dir)
+	if err != nil {
+		s.log.Warn("free disk space", "dir", s.opts.Dir, "err", err)
+		free = -1
+	}
+	s.space.free.Store(free)
+}
+
 // freeBytes returns the free bytes for unprivileged use on the store's
 // filesystem, refreshed at most every freeSpaceInterval (-1 = unknown).
 func (s *Store) freeBytes() int64 {
 	now := time.Now().UnixNano()
 	last := s.space.checked.Load()
 	if now-last >= int64(freeSpaceInterval) && s.space.checked.CompareAndSwap(last, now) {
-		free, err := freeSpace(s.opts.Dir)
-		if err != nil {
-			s.log.Warn("free disk space", "dir", s.opts.Dir, "err", err)
-			free = -1
-		}
-		s.space.free.Store(free)
+		s.refreshFree()
 	}
 	return s.space.free.Load()
 }

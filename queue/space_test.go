@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMinFreeRefusesEnqueueNamingTheLimit(t *testing.T) {
@@ -37,5 +38,17 @@ func TestMinFreeRefusesEnqueueNamingTheLimit(t *testing.T) {
 				t.Fatalf("%d pending after a refused enqueue", n)
 			}
 		})
+	}
+}
+
+// Under load at startup, one request refreshes the free-space figure while
+// the others read the cached one: that must be Open's reading, not zero.
+func TestFreshStoreNeverRefusesForAnUnreadFreeSpaceFigure(t *testing.T) {
+	s := openTest(t, "", func(o *Options) { o.MinFree = 1 })
+	// As a concurrent request does after winning the refresh, before its
+	// statfs has returned.
+	s.space.checked.Store(time.Now().UnixNano())
+	if _, _, err := s.Enqueue(context.Background(), msg("r", "d")); err != nil {
+		t.Fatalf("first enqueue on a fresh store with room: %v", err)
 	}
 }

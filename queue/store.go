@@ -116,6 +116,8 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
 	s.refreshSize()
+	s.refreshFree()
+	s.space.checked.Store(time.Now().UnixNano())
 	s.wg.Add(3)
 	go s.runWriter()
 	s.wal = logFiles{dir: opts.Dir, fsync: opts.walFsync}
