@@ -31,7 +31,7 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 	}
 	// Encode here, on the caller's goroutine, to keep the writer short.
 	rec := encodeMessage(m)
-	err = s.submit(ctx, len(rec), func(b *batch) error {
+	err = s.submitJournaled(ctx, rec, func(b *batch) error {
 		id, duplicate = b.enqueue(m, rec)
 		return nil
 	})

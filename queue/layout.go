@@ -18,6 +18,7 @@ import (
 //	n dest                        → persisted per-destination counts
 //	p dest                        → destination is paused
 //	q                             → last ordering-chain sequence number
+//	j                             → highest journal seq applied (journal.go)
 //
 // "at" is a time as 8 big-endian bytes (unix nanoseconds with the sign bit
 // flipped) so byte order is time order and a Seek finds the earliest entry.
@@ -36,7 +37,10 @@ const (
 	pfxPaused   = 'p'
 )
 
-var keySeq = []byte{'q'}
+var (
+	keySeq     = []byte{'q'}
+	keyJournal = []byte{'j'}
+)
 
 const (
 	idLen   = 32

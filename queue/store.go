@@ -37,6 +37,7 @@ type Options struct {
 	// replacement for the WAL fsync (to observe it).
 	memTableSize int64
 	walFsync     func(path string) error
+	journalSeg   int64 // journal segment size
 }
 
 // Store is the durable queue.
@@ -45,6 +46,11 @@ type Store struct {
 	log  *slog.Logger
 	db   *badger.DB
 	wal  logFiles // used by the syncer goroutine only
+
+	journal        *journal
+	jreqs          chan *journalReq // Enqueue → journal goroutine
+	jdone          chan struct{}    // closed when the journal goroutine ends
+	journalApplied uint64           // highest journal seq applied; syncer (load, before)
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
@@ -104,6 +110,8 @@ func Open(opts Options) (*Store, error) {
 	s := &Store{
 		opts: opts, log: log, db: db,
 		reqs:      make(chan *request, maxBatchRequests),
+		jreqs:     make(chan *journalReq, maxBatchRequests),
+		jdone:     make(chan struct{}),
 		committed: make(chan *committedBatch, 64),
 		stop:      make(chan struct{}),
 		dests:     map[string]*destState{},
@@ -115,7 +123,10 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
-	s.refreshSize()
+	if s.journal, err = openJournal(opts.Dir, opts.journalSeg, opts.Sync); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
+	}
 	s.refreshFree()
 	s.space.checked.Store(time.Now().UnixNano())
 	s.wg.Add(3)
@@ -123,6 +134,13 @@ func Open(opts Options) (*Store, error) {
 	s.wal = logFiles{dir: opts.Dir, fsync: opts.walFsync}
 	go s.runSyncer()
 	go s.runMaintenance()
+	if err := s.replayJournal(); err != nil {
+		close(s.jdone)
+		s.Close()
+		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
+	}
+	s.refreshSize() // with the journal's segment
+	go s.runJournal()
 	return s, nil
 }
 
@@ -155,6 +173,13 @@ func (s *Store) load() error {
 		if ok {
 			s.seq = readSeq(v)
 		}
+		if err != nil {
+			return err
+		}
+		v, ok, err = txnGet(txn, keyJournal)
+		if ok {
+			s.journalApplied = readSeq(v)
+		}
 		return err
 	})
 }
@@ -165,11 +190,14 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		close(s.reqs) // the writer answers what is queued, then exits
+		close(s.jreqs)
 		close(s.stop)
 		s.mu.Unlock()
+		<-s.jdone     // the journal has passed every Enqueue on
+		close(s.reqs) // the writer answers what is queued, then exits
 		s.wg.Wait()
 		s.wal.close()
+		s.journal.close()
 		if err := s.db.Close(); err != nil {
 			s.cerr = fmt.Errorf("close queue: %w", err)
 		}

@@ -23,6 +23,10 @@ type request struct {
 	apply func(b *batch) error
 	bytes int
 	done  chan error
+	// journaled: an Enqueue whose record is in the journal (seq), which
+	// makes it durable; its batch needs no Badger sync.
+	journaled bool
+	seq       uint64
 }
 
 // submit hands apply to the writer and waits until its batch is committed
@@ -30,19 +34,26 @@ type request struct {
 // even if ctx ends: the write may already be on disk.
 func (s *Store) submit(ctx context.Context, bytes int, apply func(b *batch) error) error {
 	req := &request{apply: apply, bytes: bytes, done: make(chan error, 1)}
+	if err := handOver(s, ctx, s.reqs, req); err != nil {
+		return err
+	}
+	return <-req.done
+}
+
+// handOver sends v on ch unless the store is closed or ctx ends first.
+// Close takes mu exclusively before it closes ch, so no send races it.
+func handOver[T any](s *Store, ctx context.Context, ch chan<- T, v T) error {
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
 		return ErrClosed
 	}
 	select {
-	case s.reqs <- req:
+	case ch <- v:
+		return nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
 		return ctx.Err()
 	}
-	s.mu.RUnlock()
-	return <-req.done
 }
 
 // runWriter applies batches of requests and commits them; runSyncer syncs
@@ -53,24 +64,29 @@ func (s *Store) runWriter() {
 	defer s.wg.Done()
 	defer close(s.committed)
 	for req := range s.reqs {
-		reqs := make([]*request, 1, 16)
-		reqs[0] = req
-		bytes := req.bytes
-	drain:
-		for len(reqs) < maxBatchRequests && bytes < maxBatchBytes {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				reqs = append(reqs, r)
-				bytes += r.bytes
-			default:
-				break drain
-			}
-		}
+		reqs := gather(make([]*request, 0, 16), req, s.reqs, func(r *request) int { return r.bytes })
 		s.committed <- s.runBatch(reqs)
 	}
+}
+
+// gather appends first and then whatever else is waiting on ch, up to the
+// batch caps, without waiting for more.
+func gather[T any](group []T, first T, ch <-chan T, size func(T) int) []T {
+	group = append(group, first)
+	bytes := size(first)
+	for len(group) < maxBatchRequests && bytes < maxBatchBytes {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return group
+			}
+			group = append(group, v)
+			bytes += size(v)
+		default:
+			return group
+		}
+	}
+	return group
 }
 
 // committedBatch is a batch the writer is done with, waiting for its fsync.
@@ -81,20 +97,31 @@ type committedBatch struct {
 	effects []func(err error)
 	deltas  []map[string]*storedCounts // committed counter changes
 	wrote   bool
+	// needSync: it holds writes that are not journaled Enqueues, durable
+	// only once Badger's files are synced.
+	needSync   bool
+	journalSeq uint64 // highest journal seq applied, 0 = none
 }
 
 func (s *Store) runBatch(reqs []*request) *committedBatch {
 	b := s.newBatch()
 	errs := make([]error, len(reqs))
+	needSync := false
 	for i, r := range reqs {
 		if b.err != nil {
 			break
 		}
 		b.makeRoom()
+		if r.journaled {
+			b.journalSeq, b.journalDirty = max(b.journalSeq, r.seq), true
+		} else {
+			needSync = true
+		}
 		errs[i] = r.apply(b)
 	}
 	err := b.finish()
-	return &committedBatch{reqs: reqs, errs: errs, err: err, effects: b.effects, deltas: b.deltas, wrote: b.committed}
+	return &committedBatch{reqs: reqs, errs: errs, err: err, effects: b.effects, deltas: b.deltas, wrote: b.committed,
+		needSync: needSync && b.committed, journalSeq: b.journalSeq}
 }
 
 // runSyncer takes every committed batch waiting, syncs once for all of
@@ -123,19 +150,16 @@ func (s *Store) runSyncer() {
 
 func (s *Store) syncGroup(group []*committedBatch) {
 	var syncErr error
-	if s.opts.Sync {
-		for _, cb := range group {
-			if cb.wrote {
-				if err := s.wal.sync(); err != nil {
-					syncErr = fmt.Errorf("queue sync: %w", err)
-				}
-				break
-			}
+	synced := false
+	for _, cb := range group {
+		if cb.needSync && s.opts.Sync {
+			syncErr, synced = s.syncBadger(), true
+			break
 		}
 	}
 	for _, cb := range group {
 		err := cb.err
-		if err == nil && cb.wrote {
+		if err == nil && cb.needSync {
 			err = syncErr
 		}
 		if err != nil {
@@ -143,6 +167,9 @@ func (s *Store) syncGroup(group []*committedBatch) {
 			s.log.Error("queue write failed", "err", err, "requests", len(cb.reqs))
 		} else if cb.wrote && s.lastErr.Load() != nil {
 			s.lastErr.Store(nil)
+		}
+		if cb.err == nil {
+			s.journalApplied = max(s.journalApplied, cb.journalSeq)
 		}
 		// Counters and leases change together under countsMu, so Counts
 		// never shows a delivery both in flight and finished.
@@ -162,6 +189,35 @@ func (s *Store) syncGroup(group []*committedBatch) {
 			}
 		}
 	}
+	s.checkpoint(synced && syncErr == nil)
+}
+
+// syncBadger makes every committed Badger write durable.
+func (s *Store) syncBadger() error {
+	if err := s.wal.sync(); err != nil {
+		return fmt.Errorf("queue sync: %w", err)
+	}
+	return nil
+}
+
+// checkpoint releases the journal segments whose records are all applied,
+// once Badger holds them durably: synced says this group's sync, which
+// came after every batch applied so far, has done it already.
+func (s *Store) checkpoint(synced bool) {
+	upto := s.journal.releasable(s.journalApplied)
+	if upto == 0 {
+		return
+	}
+	if !synced && s.opts.Sync {
+		if err := s.syncBadger(); err != nil {
+			s.lastErr.Store(&err)
+			s.log.Error("queue checkpoint failed", "err", err)
+			return
+		}
+	}
+	if err := s.journal.release(upto); err != nil {
+		s.log.Warn("journal release", "err", err)
+	}
 }
 
 // batch is the writer's open transaction plus what it changed: counter
@@ -176,9 +232,13 @@ type batch struct {
 	committed bool  // a txn of this batch was committed
 	delta     map[string]*storedCounts
 	seqDirty  bool
-	effects   []func(err error)
-	deltas    []map[string]*storedCounts // committed, to show once synced
-	err       error
+	// journalSeq is the highest journal seq applied in this batch,
+	// persisted (keyJournal) with its writes when journalDirty.
+	journalSeq   uint64
+	journalDirty bool
+	effects      []func(err error)
+	deltas       []map[string]*storedCounts // committed, to show once synced
+	err          error
 }
 
 func (s *Store) newBatch() *batch {
@@ -323,6 +383,13 @@ func (b *batch) commitTxn() {
 			b.fail("write sequence", err)
 		}
 	}
+	if b.journalDirty && b.err == nil {
+		var v [8]byte
+		putSeq(v[:], b.journalSeq)
+		if err := b.txn.Set(keyJournal, v[:]); err != nil {
+			b.fail("write journal seq", err)
+		}
+	}
 	if b.err == nil {
 		if err := b.txn.Commit(); err != nil {
 			b.fail("commit", err)
@@ -339,14 +406,14 @@ func (b *batch) commitTxn() {
 	}
 	b.deltas = append(b.deltas, delta)
 	b.delta = map[string]*storedCounts{}
-	b.seqDirty = false
+	b.seqDirty, b.journalDirty = false, false
 	b.count, b.size = 0, 0
 	b.txn = b.s.db.NewTransaction(true)
 }
 
 // finish commits the last txn; the syncer syncs.
 func (b *batch) finish() error {
-	if b.err == nil && (b.count > 0 || len(b.delta) > 0 || b.seqDirty) {
+	if b.err == nil && (b.count > 0 || len(b.delta) > 0 || b.seqDirty || b.journalDirty) {
 		b.commitTxn()
 	}
 	b.txn.Discard()

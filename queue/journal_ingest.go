@@ -1,0 +1,154 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// journalReq is one Enqueue on its way through the journal: its record,
+// the request that applies it to Badger, and the journal's answer.
+type journalReq struct {
+	rec     []byte
+	apply   *request
+	durable chan error
+}
+
+// submitJournaled hands an Enqueue to the journal goroutine and waits until
+// its record is durable in the journal (synced when Options.Sync) and
+// applied to Badger, so a caller reads what it enqueued. The two overlap:
+// the journal syncs while the writer applies. Once handed over it waits
+// even if ctx ends: the record may already be on disk.
+func (s *Store) submitJournaled(ctx context.Context, rec []byte, apply func(b *batch) error) error {
+	jr := &journalReq{
+		rec:     rec,
+		apply:   &request{apply: apply, bytes: len(rec), done: make(chan error, 1), journaled: true},
+		durable: make(chan error, 1),
+	}
+	if err := handOver(s, ctx, s.jreqs, jr); err != nil {
+		return err
+	}
+	applyErr := <-jr.apply.done
+	if err := <-jr.durable; err != nil {
+		return err
+	}
+	return applyErr
+}
+
+// runJournal writes each group of waiting Enqueues to the journal, passes
+// them to the writer, and syncs the journal while the writer applies them.
+// It closes jdone once jreqs is closed and everything is passed on.
+func (s *Store) runJournal() {
+	defer close(s.jdone)
+	var group []*journalReq
+	var payloads [][]byte
+	for jr := range s.jreqs {
+		group = gather(group[:0], jr, s.jreqs, func(r *journalReq) int { return len(r.rec) })
+		payloads = payloads[:0]
+		for _, r := range group {
+			payloads = append(payloads, r.rec)
+		}
+		s.journalGroup(group, payloads)
+		clear(group)
+		clear(payloads)
+	}
+}
+
+func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
+	first, err := s.journal.write(payloads)
+	if err != nil {
+		err = fmt.Errorf("queue journal: %w", err)
+		s.lastErr.Store(&err)
+		s.log.Error("journal write failed", "err", err, "requests", len(group))
+		for _, r := range group {
+			r.apply.done <- err
+			r.durable <- err
+		}
+		return
+	}
+	for i, r := range group {
+		r.apply.seq = first + uint64(i)
+		s.reqs <- r.apply
+	}
+	err = s.journal.flush()
+	if err != nil {
+		err = fmt.Errorf("queue journal: %w", err)
+		s.lastErr.Store(&err)
+		s.log.Error("journal sync failed", "err", err, "requests", len(group))
+	}
+	for _, r := range group {
+		r.durable <- err
+	}
+}
+
+// replayJournal applies, at Open, every journal record Badger lacks: an
+// Enqueue acknowledged once its record was synced, and Badger's own files
+// are synced only when a segment is released. A record is applied when its
+// message is missing (unless the journal seq persisted with the applied
+// records says it was applied and has been removed since: purged or
+// expired) or its value is unreadable. Then every segment becomes a spare.
+func (s *Store) replayJournal() error {
+	applied := s.journalApplied
+	recs, maxSeq, err := s.journal.replay()
+	if err != nil {
+		return err
+	}
+	var todo []*Message
+	var todoRecs [][]byte
+	err = s.db.View(func(txn *badger.Txn) error {
+		for _, r := range recs {
+			m, err := decodeMessage(r.payload, false)
+			if err != nil || !ValidID(m.ID) {
+				s.log.Error("journal record unreadable; skipped", "seq", r.seq, "err", err)
+				continue
+			}
+			item, err := txn.Get(messageKey(m.ID))
+			switch {
+			case err == badger.ErrKeyNotFound:
+				if r.seq <= applied {
+					continue
+				}
+			case err != nil:
+				return fmt.Errorf("read message %s: %w", m.ID, err)
+			default:
+				if item.Value(func([]byte) error { return nil }) == nil {
+					continue
+				}
+			}
+			todo = append(todo, m)
+			todoRecs = append(todoRecs, r.payload)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay journal: %w", err)
+	}
+	for i := 0; i < len(todo); i += maxBatchRequests {
+		ms, rs := todo[i:min(i+maxBatchRequests, len(todo))], todoRecs[i:min(i+maxBatchRequests, len(todo))]
+		err := s.submit(context.Background(), 0, func(b *batch) error {
+			for k, m := range ms {
+				b.enqueue(m, rs[k])
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("replay journal: %w", err)
+		}
+	}
+	// Persist the seq reached, and sync Badger (the syncer syncs after
+	// any write that is not an Enqueue): a record in Badger after a crash
+	// may still be only in the page cache.
+	last := max(maxSeq, applied)
+	err = s.submit(context.Background(), 0, func(b *batch) error {
+		b.journalSeq, b.journalDirty = last, true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay journal: %w", err)
+	}
+	if len(recs) > 0 {
+		s.log.Info("journal replayed", "records", len(recs), "applied", len(todo))
+	}
+	return s.journal.restart(last)
+}
