@@ -129,14 +129,20 @@ func (b *batch) setState(d *deliveryRec, st State) {
 	b.addCount(d.Destination, st, 1)
 }
 
-// NewID returns a random message id: 32 characters [a-z0-9] from
-// crypto/rand (~165 bits).
+// NewID returns a message id: 32 characters [0-9a-z]. The first 10 are the
+// current unix milliseconds in base 36, so ids sort by time; the rest come
+// from crypto/rand (22 characters, ~113 bits).
 func NewID() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var out [idLen]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := idTimeLen - 1; i >= 0; i-- {
+		out[i] = alphabet[ms%36]
+		ms /= 36
+	}
 	bp := idBufs.Get().(*[64]byte)
 	defer idBufs.Put(bp)
-	var out [idLen]byte
-	n := 0
+	n := idTimeLen
 	for n < idLen {
 		rand.Read(bp[:])
 		for _, c := range bp {
@@ -150,6 +156,8 @@ func NewID() string {
 	}
 	return string(out[:])
 }
+
+const idTimeLen = 10
 
 var idBufs = sync.Pool{New: func() any { return new([64]byte) }}
 
