@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,15 +32,31 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 	}
 	// Encode here, on the caller's goroutine, to keep the writer short.
 	rec := encodeMessage(m)
-	err = s.submitJournaled(ctx, rec, func(b *batch) error {
-		id, duplicate = b.enqueue(m, rec)
+	// Without an idempotency key the answer is known now, and the journal
+	// makes it durable: Enqueue returns without waiting for Badger (reads
+	// wait instead: caughtUp). With one, only the apply can tell whether
+	// the message is a duplicate. The writer gets its own copy of what it
+	// reads of m: the caller may reuse m once Enqueue returns.
+	own := &Message{ID: m.ID, Route: m.Route, ReceivedAt: m.ReceivedAt, IdempotencyKey: m.IdempotencyKey,
+		OrderingKey: m.OrderingKey, Destinations: slices.Clone(m.Destinations)}
+	wait := m.IdempotencyKey != ""
+	var got string
+	var dup bool
+	err = s.submitJournaled(ctx, rec, wait, func(b *batch) error {
+		g, d := b.enqueue(own, rec)
+		if wait {
+			got, dup = g, d
+		}
 		return nil
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("enqueue: %w", err)
 	}
-	m.ID = id
-	return id, duplicate, nil
+	if wait {
+		m.ID = got
+		return got, dup, nil
+	}
+	return m.ID, false, nil
 }
 
 // enqueue stages m's message record, indexes and deliveries, or finds the

@@ -16,11 +16,11 @@ type journalReq struct {
 }
 
 // submitJournaled hands an Enqueue to the journal goroutine and waits until
-// its record is durable in the journal (synced when Options.Sync) and
-// applied to Badger, so a caller reads what it enqueued. The two overlap:
-// the journal syncs while the writer applies. Once handed over it waits
-// even if ctx ends: the record may already be on disk.
-func (s *Store) submitJournaled(ctx context.Context, rec []byte, apply func(b *batch) error) error {
+// its record is durable in the journal (synced when Options.Sync), and,
+// with waitApply, until the writer has applied it to Badger too (the two
+// overlap: the journal syncs while the writer applies). Once handed over
+// it waits even if ctx ends: the record may already be on disk.
+func (s *Store) submitJournaled(ctx context.Context, rec []byte, waitApply bool, apply func(b *batch) error) error {
 	jr := &journalReq{
 		rec:     rec,
 		apply:   &request{apply: apply, bytes: len(rec), done: make(chan error, 1), journaled: true},
@@ -29,11 +29,46 @@ func (s *Store) submitJournaled(ctx context.Context, rec []byte, apply func(b *b
 	if err := handOver(s, ctx, s.jreqs, jr); err != nil {
 		return err
 	}
-	applyErr := <-jr.apply.done
 	if err := <-jr.durable; err != nil {
 		return err
 	}
-	return applyErr
+	if waitApply {
+		return <-jr.apply.done
+	}
+	return nil
+}
+
+// caughtUp waits until the writer has applied every journal record written
+// so far, so that a read sees every Enqueue that returned before it.
+func (s *Store) caughtUp() {
+	target := s.journalWritten.Load()
+	if s.applied.seq.Load() >= target {
+		return
+	}
+	s.applied.mu.Lock()
+	for s.applied.seq.Load() < target && !s.applied.done {
+		s.applied.cond.Wait()
+	}
+	s.applied.mu.Unlock()
+}
+
+// appliedTo records that the writer has applied (or failed to apply) the
+// journal records up to seq, and wakes the reads waiting for them.
+func (s *Store) appliedTo(seq uint64) {
+	s.applied.mu.Lock()
+	if seq > s.applied.seq.Load() {
+		s.applied.seq.Store(seq)
+	}
+	s.applied.cond.Broadcast()
+	s.applied.mu.Unlock()
+}
+
+// writerDone releases every read still waiting: nothing more is applied.
+func (s *Store) writerDone() {
+	s.applied.mu.Lock()
+	s.applied.done = true
+	s.applied.cond.Broadcast()
+	s.applied.mu.Unlock()
 }
 
 // runJournal writes each group of waiting Enqueues to the journal, passes
@@ -67,6 +102,7 @@ func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
 		}
 		return
 	}
+	s.journalWritten.Store(first + uint64(len(group)) - 1)
 	for i, r := range group {
 		r.apply.seq = first + uint64(i)
 		s.reqs <- r.apply

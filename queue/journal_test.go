@@ -191,3 +191,33 @@ func TestOpenDoesNotResurrectPurgedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Enqueue returns once the journal holds the record, possibly before Badger
+// does: a read right after must still see it.
+func TestReadsSeeEveryEnqueueThatReturned(t *testing.T) {
+	s := openTest(t, "", func(o *Options) { o.Sync = true })
+	errs := make(chan error, 32)
+	for w := 0; w < 32; w++ {
+		go func() {
+			for i := 0; i < 40; i++ {
+				id, _, err := s.Enqueue(context.Background(), msg("r", "d"))
+				if err == nil {
+					_, _, err = s.Get(id)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 32; w++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("read after enqueue: %v", err)
+		}
+	}
+	if n := s.Counts()["d"].Pending; n != 32*40 {
+		t.Fatalf("counts show %d pending of %d enqueued", n, 32*40)
+	}
+}

@@ -12,6 +12,7 @@ const defaultListLimit = 100
 
 // List returns messages matching f, newest first, at most f.Limit.
 func (s *Store) List(f Filter) ([]Summary, error) {
+	s.caughtUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {

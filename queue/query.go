@@ -9,6 +9,7 @@ import (
 // Get returns a message and all its deliveries (in-flight ones shown as
 // StateDelivering). ErrNotFound when unknown.
 func (s *Store) Get(id string) (*Message, []*Delivery, error) {
+	s.caughtUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {

@@ -120,6 +120,7 @@ func (ds *destState) scan(txn *badger.Txn, now time.Time, take func(k []byte, at
 // Seek from a per-destination cursor, never by scanning deleted keys.
 // Deliveries behind an unfinished one of the same ordering key are not due.
 func (s *Store) Lease(dest string, now time.Time, max int) ([]*Lease, error) {
+	s.caughtUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -203,6 +204,7 @@ func (s *Store) readLease(txn *badger.Txn, dest, id string) (*Lease, error) {
 // NextDue returns the earliest scheduled time of dest's deliveries not in
 // flight, and false when none is scheduled.
 func (s *Store) NextDue(dest string) (time.Time, bool) {
+	s.caughtUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {

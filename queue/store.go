@@ -51,6 +51,13 @@ type Store struct {
 	jreqs          chan *journalReq // Enqueue → journal goroutine
 	jdone          chan struct{}    // closed when the journal goroutine ends
 	journalApplied uint64           // highest journal seq applied; syncer (load, before)
+	journalWritten atomic.Uint64    // highest journal seq written
+	applied        struct {         // highest journal seq the writer is done with
+		mu   sync.Mutex
+		cond *sync.Cond
+		seq  atomic.Uint64
+		done bool // the writer has exited
+	}
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
@@ -119,6 +126,7 @@ func Open(opts Options) (*Store, error) {
 		shown:     map[string]storedCounts{},
 		paused:    map[string]bool{},
 	}
+	s.applied.cond = sync.NewCond(&s.applied.mu)
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
@@ -233,6 +241,7 @@ func (s *Store) refreshSize() {
 
 // Counts returns, per destination name that has deliveries, its counts.
 func (s *Store) Counts() map[string]Counts {
+	s.caughtUp()
 	s.countsMu.Lock()
 	defer s.countsMu.Unlock()
 	out := make(map[string]Counts, len(s.shown))

@@ -63,6 +63,7 @@ func handOver[T any](s *Store, ctx context.Context, ch chan<- T, v T) error {
 func (s *Store) runWriter() {
 	defer s.wg.Done()
 	defer close(s.committed)
+	defer s.writerDone()
 	for req := range s.reqs {
 		reqs := gather(make([]*request, 0, 16), req, s.reqs, func(r *request) int { return r.bytes })
 		s.committed <- s.runBatch(reqs)
@@ -150,6 +151,7 @@ func (s *Store) runSyncer() {
 
 func (s *Store) syncGroup(group []*committedBatch) {
 	var syncErr error
+	var appliedSeq uint64 // the highest journal seq done with, applied or failed
 	synced := false
 	for _, cb := range group {
 		if cb.needSync && s.opts.Sync {
@@ -171,6 +173,7 @@ func (s *Store) syncGroup(group []*committedBatch) {
 		if cb.err == nil {
 			s.journalApplied = max(s.journalApplied, cb.journalSeq)
 		}
+		appliedSeq = max(appliedSeq, cb.journalSeq)
 		// Counters and leases change together under countsMu, so Counts
 		// never shows a delivery both in flight and finished.
 		s.countsMu.Lock()
@@ -188,6 +191,9 @@ func (s *Store) syncGroup(group []*committedBatch) {
 				r.done <- cb.errs[i]
 			}
 		}
+	}
+	if appliedSeq > 0 {
+		s.appliedTo(appliedSeq) // after the effects: reads see the wake-ups' state
 	}
 	s.checkpoint(synced && syncErr == nil)
 }
