@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -256,4 +257,37 @@ func FuzzReadSegment(f *testing.F) {
 			t.Fatalf("first record seq %d, segment says %d", recs[0].seq, binary.LittleEndian.Uint64(b[16:24]))
 		}
 	})
+}
+
+// An Enqueue acknowledged by the journal whose apply to Badger then fails
+// lives only in the journal: later batches must not let its segment go,
+// nor record it as applied, so the next Open brings it back.
+func TestAcknowledgedEnqueueThatFailedToApplyIsReplayed(t *testing.T) {
+	dir := t.TempDir()
+	var fail atomic.Uint64
+	s := openTest(t, dir, func(o *Options) {
+		o.Sync = true
+		o.journalSeg = 4 << 10 // rotations, so segments are up for release
+		o.failApply = func(seq uint64) bool { return seq == fail.Load() }
+	})
+	enqueue(t, s, msg("r", "d"))
+	fail.Store(s.journalWritten.Load() + 1)
+	lost := enqueue(t, s, msg("r", "d")) // acknowledged: the journal has it
+	var later []string
+	for i := 0; i < 60; i++ {
+		later = append(later, enqueue(t, s, msg("r", "d")))
+	}
+	if s.Writable() == nil {
+		t.Fatal("healthy after an acknowledged Enqueue failed to apply")
+	}
+	if _, _, err := s.Get(lost); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the failed apply is in Badger after all (%v): the test proves nothing", err)
+	}
+	s.Close()
+	r := openTest(t, dir, nil)
+	for _, id := range append(later, lost) {
+		if _, _, err := r.Get(id); err != nil {
+			t.Fatalf("acknowledged message %s after reopen: %v", id, err)
+		}
+	}
 }

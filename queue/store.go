@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -37,7 +38,8 @@ type Options struct {
 	// replacement for the WAL fsync (to observe it).
 	memTableSize int64
 	walFsync     func(path string) error
-	journalSeg   int64 // journal segment size
+	journalSeg   int64                 // journal segment size
+	failApply    func(seq uint64) bool // fails the apply of a journal record
 }
 
 // Store is the durable queue.
@@ -52,6 +54,7 @@ type Store struct {
 	jdone          chan struct{}    // closed when the journal goroutine ends
 	journalApplied uint64           // highest journal seq applied; syncer (load, before)
 	journalWritten atomic.Uint64    // highest journal seq written
+	journalBroken  atomic.Bool      // an acknowledged Enqueue failed to apply
 	applied        struct {         // highest journal seq the writer is done with
 		mu   sync.Mutex
 		cond *sync.Cond
@@ -223,6 +226,9 @@ func (s *Store) Writable() error {
 	}
 	if p := s.lastErr.Load(); p != nil {
 		return fmt.Errorf("last queue write: %w", *p)
+	}
+	if s.journalBroken.Load() {
+		return errors.New("an acknowledged message failed to reach the queue's index; the journal keeps it and a restart applies it")
 	}
 	return s.fullErr()
 }

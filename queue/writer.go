@@ -100,29 +100,52 @@ type committedBatch struct {
 	wrote   bool
 	// needSync: it holds writes that are not journaled Enqueues, durable
 	// only once Badger's files are synced.
-	needSync   bool
-	journalSeq uint64 // highest journal seq applied, 0 = none
+	needSync bool
+	// journalSeq: every journal record up to it is applied (0 = no news),
+	// so its segment may be released once Badger is synced. journalDone:
+	// the highest record this batch is done with, applied or failed (for
+	// reads waiting in caughtUp).
+	journalSeq, journalDone uint64
 }
 
 func (s *Store) runBatch(reqs []*request) *committedBatch {
 	b := s.newBatch()
 	errs := make([]error, len(reqs))
 	needSync := false
+	var done uint64
+	for _, r := range reqs {
+		if r.journaled {
+			done = max(done, r.seq)
+		}
+	}
 	for i, r := range reqs {
 		if b.err != nil {
 			break
 		}
 		b.makeRoom()
-		if r.journaled {
-			b.journalSeq, b.journalDirty = max(b.journalSeq, r.seq), true
-		} else {
+		if !r.journaled {
 			needSync = true
+		} else if !s.journalBroken.Load() {
+			b.journalSeq, b.journalDirty = max(b.journalSeq, r.seq), true
+		}
+		if r.journaled && s.opts.failApply != nil && s.opts.failApply(r.seq) {
+			b.fail("apply", errors.New("injected by the test"))
 		}
 		errs[i] = r.apply(b)
 	}
 	err := b.finish()
-	return &committedBatch{reqs: reqs, errs: errs, err: err, effects: b.effects, deltas: b.deltas, wrote: b.committed,
-		needSync: needSync && b.committed, journalSeq: b.journalSeq}
+	if err != nil && done > 0 {
+		// Acknowledged Enqueues failed to apply: the journal alone holds
+		// them. Claim no more journal progress (no keyJournal, no segment
+		// released) until a restart replays them.
+		s.journalBroken.Store(true)
+	}
+	cb := &committedBatch{reqs: reqs, errs: errs, err: err, effects: b.effects, deltas: b.deltas, wrote: b.committed,
+		needSync: needSync && b.committed, journalDone: done}
+	if !s.journalBroken.Load() {
+		cb.journalSeq = b.journalSeq
+	}
+	return cb
 }
 
 // runSyncer takes every committed batch waiting, syncs once for all of
@@ -173,7 +196,7 @@ func (s *Store) syncGroup(group []*committedBatch) {
 		if cb.err == nil {
 			s.journalApplied = max(s.journalApplied, cb.journalSeq)
 		}
-		appliedSeq = max(appliedSeq, cb.journalSeq)
+		appliedSeq = max(appliedSeq, cb.journalDone)
 		// Counters and leases change together under countsMu, so Counts
 		// never shows a delivery both in flight and finished.
 		s.countsMu.Lock()
