@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relayd/relayd/daemon/admin/admintest"
 	"github.com/relayd/relayd/daemon/admin/client"
@@ -99,5 +100,29 @@ func TestShowBinaryBodyAsBase64(t *testing.T) {
 	json.Unmarshal(js, &raw)
 	if _, ok := raw["body"]; ok {
 		t.Fatalf("binary body also as text: %s", js)
+	}
+}
+
+// A downstream's answer, kept in the attempt, may carry tokens as well.
+func TestShowCensorsAttemptResponses(t *testing.T) {
+	e := admintest.Start(t, admintest.Options{})
+	id := e.Enqueue(t, &queue.Message{Body: []byte(`{}`), Destinations: []string{"unrouted"}})
+	ls, err := e.Store.Lease("unrouted", time.Now(), 1)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("lease: %d, %v", len(ls), err)
+	}
+	answer := `{"result":"error","session":{"api_token":"tok-777"},"message":"quota"}`
+	err = e.Store.Complete(ls[0], queue.Outcome{Result: queue.Dead,
+		Attempt: queue.Attempt{At: time.Now(), Status: 422, Error: "422", Response: []byte(answer)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.Client.Message(bg, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Deliveries[0].Attempts[0].Response
+	if strings.Contains(got, "tok-777") || !strings.Contains(got, `"message":"quota"`) {
+		t.Fatalf("attempt response shown as %s", got)
 	}
 }

@@ -58,12 +58,12 @@ func renderMessage(m *queue.Message, ds []*queue.Delivery, paused map[string]boo
 		out.BodyBase64 = base64.StdEncoding.EncodeToString(body)
 	}
 	for _, d := range ds {
-		out.Deliveries = append(out.Deliveries, renderDelivery(d, paused))
+		out.Deliveries = append(out.Deliveries, renderDelivery(d, paused, c))
 	}
 	return out
 }
 
-func renderDelivery(d *queue.Delivery, paused map[string]bool) client.Delivery {
+func renderDelivery(d *queue.Delivery, paused map[string]bool, c censor) client.Delivery {
 	out := client.Delivery{
 		Destination:  d.Destination,
 		State:        shownState(d, paused),
@@ -83,7 +83,10 @@ func renderDelivery(d *queue.Delivery, paused map[string]bool) client.Delivery {
 			DurationMS: a.Duration.Milliseconds(),
 			Status:     a.Status,
 			Error:      a.Error,
-			Response:   strings.ToValidUTF8(string(a.Response), "\uFFFD"),
+			// Downstream answers may carry tokens too. Only the
+			// snippet's first 1 KiB is kept and not its Content-Type:
+			// a JSON answer that fits is censored, others are shown.
+			Response: strings.ToValidUTF8(string(c.body("", a.Response)), "\uFFFD"),
 		})
 	}
 	return out
