@@ -291,3 +291,21 @@ func TestAcknowledgedEnqueueThatFailedToApplyIsReplayed(t *testing.T) {
 		}
 	}
 }
+
+// A body larger than a segment (max_body_size may allow it) goes into a
+// segment of its own, grown past its preallocated size.
+func TestJournalTakesARecordLargerThanASegment(t *testing.T) {
+	j := openTestJournal(t, 4<<10)
+	want := writeGroups(t, j, 3, 2)
+	big := bytes.Repeat([]byte("big"), 10<<10)
+	for _, g := range [][][]byte{{big}, {[]byte("after")}} {
+		if _, err := j.write(g); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.flush(); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, g...)
+	}
+	checkReplay(t, j, want, 1)
+}
