@@ -35,7 +35,7 @@ func (s *Store) Complete(l *Lease, o Outcome) error {
 				ds.signal()
 			}
 		})
-		return b.complete(id, dest, o)
+		return b.complete(id, dest, o, l.Message)
 	})
 	if errors.Is(err, ErrClosed) {
 		ds.mu.Lock()
@@ -48,8 +48,8 @@ func (s *Store) Complete(l *Lease, o Outcome) error {
 	return nil
 }
 
-func (b *batch) complete(id, dest string, o Outcome) error {
-	d, ok := b.getDelivery(id, dest)
+func (b *batch) complete(id, dest string, o Outcome, m *Message) error {
+	d, ok := b.deliveryOf(id, dest, m)
 	if !ok {
 		if b.err != nil {
 			return b.err

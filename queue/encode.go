@@ -28,6 +28,7 @@ type deliveryRec struct {
 	receivedAt time.Time
 	chainSeq   uint64   // position in its ordering chain; 0 = not in one
 	siblings   []string // every destination of its message
+	implicit   bool     // no record or state-index entry stored yet (implicit.go)
 }
 
 type encoder struct{ b []byte }

@@ -86,10 +86,15 @@ func (b *batch) enqueue(m *Message, rec []byte) (string, bool) {
 			receivedAt: m.ReceivedAt,
 			siblings:   m.Destinations,
 		}
-		if m.OrderingKey == "" || b.joinChain(d) {
+		b.addCount(dest, StatePending, 1)
+		if m.OrderingKey == "" {
+			// Implicit: the schedule entry alone (implicit.go).
+			b.schedule(d, m.ReceivedAt)
+			continue
+		}
+		if b.joinChain(d) {
 			b.schedule(d, m.ReceivedAt)
 		}
-		b.addCount(dest, StatePending, 1)
 		b.set(stateIndexKey(dest, StatePending, d.receivedAt, d.MessageID), nil)
 		b.putDelivery(d)
 	}
@@ -100,50 +105,73 @@ func (b *batch) putDelivery(d *deliveryRec) {
 	b.set(deliveryKey(d.MessageID, d.Destination), encodeDelivery(d))
 }
 
-// getDelivery reads a delivery record as the txn sees it.
+// getDelivery reads a delivery as the txn sees it, reading its message
+// when it has no record (an implicit one).
 func (b *batch) getDelivery(id, dest string) (*deliveryRec, bool) {
-	v, ok, err := b.get(deliveryKey(id, dest))
+	return b.deliveryOf(id, dest, nil)
+}
+
+// deliveryOf is getDelivery with the message already at hand (nil: read
+// it if needed).
+func (b *batch) deliveryOf(id, dest string, m *Message) (*deliveryRec, bool) {
+	v, found, err := b.get(deliveryKey(id, dest))
 	if err != nil {
 		b.fail("read delivery", err)
 		return nil, false
 	}
-	if !ok {
-		return nil, false
+	if !found && m == nil {
+		mv, ok, err := b.get(messageKey(id))
+		if err != nil {
+			b.fail("read message", err)
+			return nil, false
+		}
+		if !ok {
+			return nil, false
+		}
+		if m, err = decodeMessage(mv, false); err != nil {
+			b.fail("read message", err)
+			return nil, false
+		}
 	}
-	d, err := decodeDelivery(id, dest, v)
+	d, ok, err := storedDelivery(id, dest, v, found, m)
 	if err != nil {
 		b.fail("read delivery", err)
-		return nil, false
 	}
-	return d, true
+	return d, ok
 }
 
 // messageDeliveries reads every delivery still stored of a message, given
-// one of them (which lists its siblings).
+// one of them (which lists its siblings and says when it was received).
 func (b *batch) messageDeliveries(d *deliveryRec) []*deliveryRec {
+	m := &Message{ID: d.MessageID, ReceivedAt: d.receivedAt, Destinations: d.siblings, OrderingKey: d.OrderingKey}
 	out := make([]*deliveryRec, 0, len(d.siblings))
 	for _, name := range d.siblings {
 		if name == d.Destination {
 			out = append(out, d)
 			continue
 		}
-		if o, ok := b.getDelivery(d.MessageID, name); ok {
+		if o, ok := b.deliveryOf(d.MessageID, name, m); ok {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-// setState moves d to st, keeping the state index and counters in step.
+// setState moves d to st, keeping the state index and counters in step. An
+// implicit d gets its state-index entry now (the caller writes its record).
 func (b *batch) setState(d *deliveryRec, st State) {
-	if d.State == st {
+	if d.State == st && !d.implicit {
 		return
 	}
-	b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
-	b.addCount(d.Destination, d.State, -1)
-	d.State = st
+	if !d.implicit {
+		b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
+	}
+	if d.State != st {
+		b.addCount(d.Destination, d.State, -1)
+		b.addCount(d.Destination, st, 1)
+	}
+	d.State, d.implicit = st, false
 	b.set(stateIndexKey(d.Destination, st, d.receivedAt, d.MessageID), nil)
-	b.addCount(d.Destination, st, 1)
 }
 
 // NewID returns a message id: 32 characters [0-9a-z]. The first 10 are the

@@ -8,11 +8,14 @@ import (
 // Key layout. Every key starts with one prefix byte naming its kind:
 //
 //	m id                          → message record (encodeMessage)
-//	d id dest                     → delivery record (encodeDelivery); id is 32 bytes
+//	d id dest                     → delivery record (encodeDelivery), or a purged
+//	                                marker; none = pending since receipt (implicit.go)
 //	s dest 0 at id                → schedule index: due deliveries (chain heads only)
 //	o dest 0 len(okey) okey seq id → ordering chain of (dest, okey), FIFO by seq
 //	r at id                       → received-time index (List newest first)
-//	t dest 0 state at id          → (dest, state, received-time) index (List/Replay/Purge filters)
+//	t dest 0 state at id          → (dest, state, received-time) index (List/Replay/Purge
+//	                                filters); none for implicit deliveries, which List
+//	                                finds in the schedule index (at = receipt)
 //	x at id                       → expiry index: message all-terminal since at (retention)
 //	i len(route) route key        → idempotency index → id
 //	n dest                        → persisted per-destination counts

@@ -59,7 +59,21 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 	case f.Destination != "" || f.State != "":
 		for _, dest := range s.destsFor(f) {
 			for _, st := range statesFor(f.State) {
-				got, err := s.walk(txn, stateIndexPrefix(dest, st), f, limit)
+				got, err := s.walk(txn, stateIndexPrefix(dest, st), f, limit, nil)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, got...)
+				if st != StatePending {
+					continue
+				}
+				// Implicit pending deliveries have no state-index entry;
+				// their schedule entry is at their receipt time, so the
+				// schedule index walks them newest first too.
+				got, err = s.walk(txn, schedulePrefix(dest), f, limit, func(id string) (bool, error) {
+					_, found, err := txnGet(txn, deliveryKey(id, dest))
+					return !found, err
+				})
 				if err != nil {
 					return nil, err
 				}
@@ -67,7 +81,7 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 			}
 		}
 	default:
-		got, err := s.walk(txn, []byte{pfxReceived}, f, limit)
+		got, err := s.walk(txn, []byte{pfxReceived}, f, limit, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -77,8 +91,9 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 }
 
 // walk iterates one time-keyed index (prefix, at, id) backwards from
-// f.Before down to f.Since and returns up to limit matching messages.
-func (s *Store) walk(txn *badger.Txn, prefix []byte, f Filter, limit int) ([]Summary, error) {
+// f.Before down to f.Since and returns up to limit matching messages; only,
+// when set, skips the ids it rejects.
+func (s *Store) walk(txn *badger.Txn, prefix []byte, f Filter, limit int, only func(id string) (bool, error)) ([]Summary, error) {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
 	defer it.Close()
 	seek := append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, timeLen+1)...)
@@ -94,7 +109,15 @@ func (s *Store) walk(txn *badger.Txn, prefix []byte, f Filter, limit int) ([]Sum
 		if at := readTime(k[len(prefix):]); !f.Since.IsZero() && at.Before(f.Since) {
 			break
 		}
-		sum, ok, err := s.summary(txn, string(k[len(prefix)+timeLen:]), f)
+		id := string(k[len(prefix)+timeLen:])
+		if only != nil {
+			if ok, err := only(id); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
+		}
+		sum, ok, err := s.summary(txn, id, f)
 		if err != nil {
 			return nil, err
 		}

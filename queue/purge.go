@@ -51,7 +51,7 @@ func (b *batch) purgeMessage(t target, f Filter) int {
 			keep = append(keep, d)
 			continue
 		}
-		b.deleteDelivery(d)
+		b.deleteDelivery(d, true)
 		n++
 	}
 	if n == 0 {

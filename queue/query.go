@@ -42,16 +42,16 @@ func (s *Store) read(txn *badger.Txn, id string, withBody bool) (*Message, []*De
 	}
 	ds := make([]*Delivery, 0, len(m.Destinations))
 	for _, dest := range m.Destinations {
-		v, ok, err := txnGet(txn, deliveryKey(id, dest))
+		v, found, err := txnGet(txn, deliveryKey(id, dest))
+		if err != nil {
+			return nil, nil, err
+		}
+		r, ok, err := storedDelivery(id, dest, v, found, m)
 		if err != nil {
 			return nil, nil, err
 		}
 		if !ok {
 			continue // purged
-		}
-		r, err := decodeDelivery(id, dest, v)
-		if err != nil {
-			return nil, nil, err
 		}
 		d := r.Delivery
 		if !d.State.Terminal() && s.leased(dest, id) {

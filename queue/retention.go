@@ -152,8 +152,10 @@ func (b *batch) deleteMessage(id string) {
 		return
 	}
 	for _, dest := range m.Destinations {
-		if d, ok := b.getDelivery(id, dest); ok {
-			b.deleteDelivery(d)
+		if d, ok := b.deliveryOf(id, dest, m); ok {
+			b.deleteDelivery(d, false)
+		} else {
+			b.del(deliveryKey(id, dest)) // a purged marker, if any
 		}
 	}
 	if m.IdempotencyKey != "" {
@@ -167,11 +169,19 @@ func (b *batch) deleteMessage(id string) {
 }
 
 // deleteDelivery deletes d's record and index entries. A delivery that is
-// not terminal is taken out of the schedule and its chain as well.
-func (b *batch) deleteDelivery(d *deliveryRec) {
+// not terminal is taken out of the schedule and its chain as well. While
+// its message stays (marker), a purged marker replaces the record, which
+// would otherwise read as an implicit pending delivery.
+func (b *batch) deleteDelivery(d *deliveryRec, marker bool) {
 	b.unschedule(d)
 	b.leaveChain(d)
-	b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
+	if !d.implicit {
+		b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
+	}
 	b.addCount(d.Destination, d.State, -1)
+	if marker && d.OrderingKey == "" {
+		b.set(deliveryKey(d.MessageID, d.Destination), purgedRecord)
+		return
+	}
 	b.del(deliveryKey(d.MessageID, d.Destination))
 }

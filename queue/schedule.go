@@ -178,11 +178,7 @@ func (s *Store) Lease(dest string, now time.Time, max int) ([]*Lease, error) {
 // readLease reads the delivery and message of a leased entry; nil when the
 // delivery is gone (a stale schedule entry).
 func (s *Store) readLease(txn *badger.Txn, dest, id string) (*Lease, error) {
-	v, ok, err := txnGet(txn, deliveryKey(id, dest))
-	if err != nil || !ok {
-		return nil, err
-	}
-	d, err := decodeDelivery(id, dest, v)
+	v, found, err := txnGet(txn, deliveryKey(id, dest))
 	if err != nil {
 		return nil, err
 	}
@@ -191,10 +187,17 @@ func (s *Store) readLease(txn *badger.Txn, dest, id string) (*Lease, error) {
 		return nil, err
 	}
 	if !ok {
+		if !found {
+			return nil, nil // a stale schedule entry
+		}
 		return nil, fmt.Errorf("message %s of delivery to %s: %w", id, dest, ErrNotFound)
 	}
 	m, err := decodeMessage(mv, true)
 	if err != nil {
+		return nil, err
+	}
+	d, ok, err := storedDelivery(id, dest, v, found, m)
+	if err != nil || !ok {
 		return nil, err
 	}
 	del := d.Delivery
