@@ -7,7 +7,7 @@ import "time"
 // Until its first attempt it is pending since receipt, and everything else
 // about it follows from its message (receipt time, destinations). This
 // saves two of the five Badger entries per delivery on the ingest path
-// (+13–25% ingest here; docs/BENCHMARKS.md). The first change of state
+// (+14–19% ingest here; docs/BENCHMARKS.md). The first change of state
 // writes the record and the index entry like any other.
 //
 // So a missing record means "pending since receipt" for a destination the
