@@ -81,10 +81,13 @@ type journal struct {
 	seq uint64 // last seq written
 	buf []byte
 
-	mu     sync.Mutex
-	sealed []*segment // full segments not yet released, oldest first
-	spares []*segment // released files waiting for reuse
-	nspare int        // names spare files
+	mu        sync.Mutex
+	sealed    []*segment // full segments not yet released, oldest first
+	spares    []*segment // released or prepared files waiting for reuse
+	nspare    int        // names spare files
+	preparing bool       // a spare is being zero-filled (prepareSpareLocked)
+	closed    bool
+	prep      sync.WaitGroup
 }
 
 // openJournal opens the journal directory under dir, creating it.
@@ -199,6 +202,7 @@ func (j *journal) restart(after uint64) error {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.closed = false
 	for _, name := range spares {
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, journalSparePrefx), journalSegSuffix))
 		j.nspare = max(j.nspare, n+1)
@@ -224,13 +228,53 @@ func (j *journal) restart(after uint64) error {
 		}
 		j.spares = append(j.spares, sp)
 	}
+	// A spare being zero-filled when the process stopped.
+	if tmps, _ := filepath.Glob(filepath.Join(j.dir, "*"+journalSegSuffix+".tmp")); len(tmps) > 0 {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
 	j.seq = after
 	cur, err := j.newSegmentLocked(after + 1)
 	if err != nil {
 		return err
 	}
 	j.cur = cur
+	j.prepareSpareLocked()
 	return syncDir(j.dir)
+}
+
+// prepareSpareLocked zero-fills a spare segment in the background when none
+// is waiting, so that the next rotation finds one: a segment created at
+// rotation is 8 MiB of zeroes and an fdatasync written on the journal
+// goroutine, a stall of tens of ms for every Enqueue behind it. Until
+// segments are released, a fresh store has no other spare. If this fails
+// (a full disk), rotation creates the segment itself and reports the error.
+func (j *journal) prepareSpareLocked() {
+	if j.preparing || j.closed || len(j.spares) > 0 {
+		return
+	}
+	j.preparing = true
+	path := filepath.Join(j.dir, fmt.Sprintf("%s%d%s", journalSparePrefx, j.nspare, journalSegSuffix))
+	j.nspare++
+	j.prep.Add(1)
+	go func() {
+		defer j.prep.Done()
+		f, err := createZeroed(path, j.segSize)
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		j.preparing = false
+		switch {
+		case err != nil:
+		case j.closed:
+			f.Close() // a spare for the next Open
+		case len(j.spares) >= journalMaxSpares:
+			f.Close()
+			os.Remove(path)
+		default:
+			j.spares = append(j.spares, &segment{f: f, path: path})
+		}
+	}()
 }
 
 // renameSpare gives a released segment a spare name, so no replay reads it.
@@ -361,6 +405,7 @@ func (j *journal) rotate() error {
 	if err != nil {
 		return err
 	}
+	j.prepareSpareLocked()
 	if err := syncDir(j.dir); err != nil {
 		next.f.Close()
 		return err
@@ -412,6 +457,10 @@ func (j *journal) release(upto uint64) error {
 }
 
 func (j *journal) close() {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	j.prep.Wait()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, sg := range append(append(j.sealed, j.spares...), j.cur) {

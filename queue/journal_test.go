@@ -110,18 +110,59 @@ func TestJournalNeverReplaysARecycledSegmentsOldRecords(t *testing.T) {
 	if _, err := j.write(same(10)); err != nil {
 		t.Fatal(err)
 	}
+	old, err := os.Stat(j.cur.path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	j.close()
+	// Leave the old segment as the only file to reuse: no prepared spare.
+	spares, _ := filepath.Glob(filepath.Join(j.dir, journalSparePrefx+"*"))
+	for _, p := range spares {
+		os.Remove(p)
+	}
 	if err := j.restart(0); err != nil {
 		t.Fatal(err)
 	}
-	if len(j.spares) != 0 {
-		t.Fatalf("%d spares: the new segment should reuse the old file", len(j.spares))
+	if now, err := os.Stat(j.cur.path); err != nil || !os.SameFile(old, now) {
+		t.Fatalf("the new segment should reuse the old file (%v)", err)
 	}
 	want := same(2)
 	if _, err := j.write(want); err != nil {
 		t.Fatal(err)
 	}
 	checkReplay(t, j, want, 1)
+}
+
+// A fresh journal has no released segment to reuse: it zero-fills the next
+// one in the background, so that a rotation renames a ready file instead of
+// writing 8 MiB of zeroes while every Enqueue waits.
+func TestJournalPreparesTheNextSegmentInTheBackground(t *testing.T) {
+	j := openTestJournal(t, 64<<10)
+	ready := func() os.FileInfo {
+		t.Helper()
+		j.prep.Wait()
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if len(j.spares) != 1 {
+			t.Fatalf("%d spare segments ready, want 1", len(j.spares))
+		}
+		fi, err := os.Stat(j.spares[0].path)
+		if err != nil || fi.Size() != 64<<10 {
+			t.Fatalf("spare segment: %v (size %d)", err, fi.Size())
+		}
+		return fi
+	}
+	for rotation := 1; rotation <= 3; rotation++ {
+		spare := ready()
+		for len(j.sealed) < rotation {
+			writeGroups(t, j, 1, 20)
+		}
+		cur, err := os.Stat(j.cur.path)
+		if err != nil || !os.SameFile(spare, cur) {
+			t.Fatalf("rotation %d did not take the prepared segment (%v)", rotation, err)
+		}
+	}
+	ready()
 }
 
 // An acknowledged Enqueue is durable by its journal record alone: with
@@ -308,4 +349,21 @@ func TestJournalTakesARecordLargerThanASegment(t *testing.T) {
 		want = append(want, g...)
 	}
 	checkReplay(t, j, want, 1)
+}
+
+// A spare being zero-filled when the process died is left as a .tmp file;
+// the next Open removes it rather than keep 8 MiB nobody uses.
+func TestJournalRestartRemovesAHalfWrittenSpare(t *testing.T) {
+	j := openTestJournal(t, 64<<10)
+	j.close()
+	tmp := filepath.Join(j.dir, journalSparePrefx+"7"+journalSegSuffix+".tmp")
+	if err := os.WriteFile(tmp, make([]byte, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.restart(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("half-written spare still there: %v", err)
+	}
 }
