@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -17,6 +18,7 @@ func benchEnqueue(b *testing.B, sync bool) {
 	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			m := msg("r", "billing")
@@ -28,6 +30,7 @@ func benchEnqueue(b *testing.B, sync bool) {
 		}
 	})
 	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/1e3/float64(b.N), "cpu-µs/msg")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 }
 
@@ -69,4 +72,10 @@ func BenchmarkLeaseComplete(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

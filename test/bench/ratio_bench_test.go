@@ -2,14 +2,19 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,15 +79,23 @@ func load(b *testing.B, addr, path string) float64 {
 	return float64(ok.Load()) / duration.Seconds()
 }
 
-// startProc runs bin and returns the address it prints/logs.
-func startProc(b *testing.B, re *regexp.Regexp, bin string, args ...string) string {
+// proc is a server process under test.
+type proc struct {
+	addr string
+	cmd  *exec.Cmd
+}
+
+// startProc runs bin and returns it once it has printed or logged the
+// address re captures.
+func startProc(b *testing.B, re *regexp.Regexp, bin string, args ...string) *proc {
 	cmd := exec.Command(bin, args...)
 	out, _ := cmd.StdoutPipe()
 	errp, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p := &proc{cmd: cmd}
+	b.Cleanup(p.stop)
 	addrc := make(chan string, 1)
 	scan := func(s *bufio.Scanner) {
 		for s.Scan() {
@@ -97,12 +110,75 @@ func startProc(b *testing.B, re *regexp.Regexp, bin string, args ...string) stri
 	go scan(bufio.NewScanner(out))
 	go scan(bufio.NewScanner(errp))
 	select {
-	case a := <-addrc:
-		return a
+	case p.addr = <-addrc:
+		return p
 	case <-time.After(20 * time.Second):
 		b.Fatalf("%s did not start", bin)
-		return ""
+		return nil
 	}
+}
+
+func (p *proc) stop() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+}
+
+// cpu is the CPU time (user + system) the process has used so far, from
+// /proc (Linux); 0 where that cannot be read.
+func (p *proc) cpu() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold
+	// spaces: state is field 3, utime 14 and stime 15 (clock ticks).
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// selfCPU is the CPU time this process (the load generator) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// run is one server's figures under the load.
+type run struct {
+	rate      float64       // accepted requests/s
+	serverCPU time.Duration // per accepted request
+	loadCPU   time.Duration // the load generator's, per accepted request
+}
+
+// measure loads p, then stops it.
+func measure(b *testing.B, p *proc) run {
+	defer p.stop()
+	s0, l0 := p.cpu(), selfCPU()
+	rate := load(b, p.addr, "/in")
+	s1, l1 := p.cpu(), selfCPU()
+	n := rate * duration.Seconds()
+	if n == 0 {
+		b.Fatalf("%s accepted nothing", p.addr)
+	}
+	return run{rate: rate, serverCPU: time.Duration(float64(s1-s0) / n), loadCPU: time.Duration(float64(l1-l0) / n)}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // sinkServer is the fasthttp downstream for the end-to-end figure.
@@ -134,6 +210,10 @@ routes:
 // BenchmarkIngestRatio: relayd (sync: true) vs the no-op server, same load;
 // and vs the durable ceiling (the no-op server group-committing each body to
 // a file), to tell what relayd costs from what the machine's fsync costs.
+// The machine is shared and its speed drifts, so the four servers take
+// turns, `rounds` times, and the medians of the per-round ratios count.
+// Each server's CPU time per accepted request is printed too: it drifts
+// much less than a rate and shows where a ratio comes from.
 func BenchmarkIngestRatio(b *testing.B) {
 	skipUnlessAsked(b)
 	dir, _ := os.MkdirTemp("", "rb")
@@ -141,28 +221,52 @@ func BenchmarkIngestRatio(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	noop := build(b, dir, "github.com/relayd/relayd/test/bench/noopserver")
 	sink, _ := sinkServer(b)
-	// Destination disabled: this measures ingest alone, not delivery.
-	cfgSync := filepath.Join(dir, "sync.yaml")
-	os.WriteFile(cfgSync, []byte(relaydConfig(filepath.Join(dir, "s"), sink, true, true)), 0o600)
-	cfgNoSync := filepath.Join(dir, "nosync.yaml")
-	os.WriteFile(cfgNoSync, []byte(relaydConfig(filepath.Join(dir, "n"), sink, true, false)), 0o600)
+	printed := regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
 	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+	// Each relayd run starts on an empty store, as the first does.
+	startRelayd := func(name string, sync bool) *proc {
+		d := filepath.Join(dir, name)
+		os.RemoveAll(d)
+		os.MkdirAll(d, 0o755)
+		cfg := filepath.Join(d, "relayd.yaml")
+		// Destination disabled: this measures ingest alone, not delivery.
+		os.WriteFile(cfg, []byte(relaydConfig(d, sink, true, sync)), 0o600)
+		return startProc(b, started, relayd, "run", "--config", cfg, "--log-level", "info")
+	}
 
 	for i := 0; i < b.N; i++ {
-		addr := regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
-		base := load(b, startProc(b, addr, noop), "/in")
-		ceiling := load(b, startProc(b, addr, noop, "-fsync", dir), "/in")
-		syncRate := load(b, startProc(b, started, relayd, "run", "--config", cfgSync, "--log-level", "info"), "/in")
-		noSyncRate := load(b, startProc(b, started, relayd, "run", "--config", cfgNoSync, "--log-level", "info"), "/in")
-		b.ReportMetric(base, "noop-req/s")
-		b.ReportMetric(syncRate, "relayd-sync-req/s")
-		b.ReportMetric(syncRate/base, "ratio-sync")
-		b.ReportMetric(noSyncRate/base, "ratio-nosync")
-		b.ReportMetric(syncRate/ceiling, "ratio-sync-to-ceiling")
-		fmt.Printf("ingest, %d conns, %d-byte POSTs, %s each: no-op %.0f req/s; durable ceiling %.0f req/s (ratio %.2f); relayd sync:true %.0f req/s (ratio %.2f, %.2f of the ceiling); sync:false %.0f req/s (ratio %.2f)\n",
-			conns, len(body), duration, base, ceiling, ceiling/base, syncRate, syncRate/base, syncRate/ceiling, noSyncRate, noSyncRate/base)
+		var ratio, ceilRatio, ofCeil, noSync []float64
+		for r := 1; r <= rounds; r++ {
+			base := measure(b, startProc(b, printed, noop))
+			ceiling := measure(b, startProc(b, printed, noop, "-fsync", dir))
+			syn := measure(b, startRelayd("sync", true))
+			nosyn := measure(b, startRelayd("nosync", false))
+			ratio = append(ratio, syn.rate/base.rate)
+			ceilRatio = append(ceilRatio, ceiling.rate/base.rate)
+			ofCeil = append(ofCeil, syn.rate/ceiling.rate)
+			noSync = append(noSync, nosyn.rate/base.rate)
+			fmt.Printf("round %d, %d conns, %d-byte POSTs, %s each:\n", r, conns, len(body), duration)
+			for _, x := range []struct {
+				name string
+				run
+			}{{"no-op", base}, {"durable ceiling", ceiling}, {"relayd sync:true", syn}, {"relayd sync:false", nosyn}} {
+				fmt.Printf("  %-18s %7.0f req/s (ratio %.2f)  server CPU %5.1f µs/req, load generator %4.1f µs/req\n",
+					x.name, x.rate, x.rate/base.rate, us(x.serverCPU), us(x.loadCPU))
+			}
+		}
+		b.ReportMetric(median(ratio), "ratio-sync")
+		b.ReportMetric(median(noSync), "ratio-nosync")
+		b.ReportMetric(median(ceilRatio), "ratio-ceiling")
+		b.ReportMetric(median(ofCeil), "ratio-sync-to-ceiling")
+		fmt.Printf("median of %d rounds: relayd sync:true %.2f of the no-op server (%.2f of the durable ceiling, which is %.2f of the no-op); sync:false %.2f\n",
+			rounds, median(ratio), median(ofCeil), median(ceilRatio), median(noSync))
 	}
 }
+
+// rounds of BenchmarkIngestRatio.
+const rounds = 3
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // BenchmarkEndToEnd: messages accepted then delivered to a fasthttp sink.
 func BenchmarkEndToEnd(b *testing.B) {
@@ -174,7 +278,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	cfg := filepath.Join(dir, "relayd.yaml")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(cfg, []byte(relaydConfig(dir, sink, false, true)), 0o600)
-	relAddr := startProc(b, regexp.MustCompile(`msg="relayd started".* listen=(\S+)`), relayd, "run", "--config", cfg, "--log-level", "info")
+	relAddr := startProc(b, regexp.MustCompile(`msg="relayd started".* listen=(\S+)`), relayd, "run", "--config", cfg, "--log-level", "info").addr
 
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
