@@ -33,7 +33,7 @@ import (
 //   - ValueLogFileSize 64 MiB: value-log GC rewrites small files, and a fresh
 //     file is not a 2 GiB sparse mmap.
 //   - NumLevelZeroTables 8 / stall 20, NumCompactors 2. Every memtable
-//     holds new keys of each index (message, received time, schedule), so
+//     holds new keys of each index (message, schedule, counters), so
 //     every L0 table spans most of the key space, and an L0 → base-level
 //     compaction rewrites every base-level table it overlaps: nearly all
 //     of them. Compacting eight L0 tables at a time instead of two, from

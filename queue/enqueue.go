@@ -20,11 +20,12 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 	if err := s.fullErr(); err != nil {
 		return "", false, fmt.Errorf("enqueue: %w", err)
 	}
-	if m.ID == "" {
-		m.ID = NewID()
-	}
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = time.Now()
+	}
+	if m.ID == "" {
+		// From the receipt time: List walks messages in id order.
+		m.ID = idAt(m.ReceivedAt)
 	}
 	m.Destinations = uniq(m.Destinations)
 	if err := validMessage(m); err != nil {
@@ -76,7 +77,6 @@ func (b *batch) enqueue(m *Message, rec []byte) (string, bool) {
 		b.set(ik, []byte(m.ID))
 	}
 	b.set(messageKey(m.ID), rec)
-	b.set(receivedKey(m.ReceivedAt, m.ID), nil)
 	for _, dest := range m.Destinations {
 		d := &deliveryRec{
 			Delivery: Delivery{
@@ -177,14 +177,27 @@ func (b *batch) setState(d *deliveryRec, st State) {
 // NewID returns a message id: 32 characters [0-9a-z]. The first 10 are the
 // current unix milliseconds in base 36, so ids sort by time; the rest come
 // from crypto/rand (22 characters, ~113 bits).
-func NewID() string {
-	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
-	var out [idLen]byte
-	ms := uint64(time.Now().UnixMilli())
+func NewID() string { return idAt(time.Now()) }
+
+const idAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+// idTime is the id prefix of t: its unix milliseconds in base 36, 10
+// characters (times before 1970 count as 1970).
+func idTime(t time.Time) [idTimeLen]byte {
+	var out [idTimeLen]byte
+	ms := uint64(max(t.UnixMilli(), 0))
 	for i := idTimeLen - 1; i >= 0; i-- {
-		out[i] = alphabet[ms%36]
+		out[i] = idAlphabet[ms%36]
 		ms /= 36
 	}
+	return out
+}
+
+// idAt returns a new id whose time is t's.
+func idAt(t time.Time) string {
+	var out [idLen]byte
+	tp := idTime(t)
+	copy(out[:], tp[:])
 	bp := idBufs.Get().(*[64]byte)
 	defer idBufs.Put(bp)
 	n := idTimeLen
@@ -194,7 +207,7 @@ func NewID() string {
 			// 252 = 7×36: rejecting the rest keeps every character
 			// equally likely.
 			if c < 252 && n < idLen {
-				out[n] = alphabet[c%36]
+				out[n] = idAlphabet[c%36]
 				n++
 			}
 		}

@@ -7,12 +7,13 @@ import (
 
 // Key layout. Every key starts with one prefix byte naming its kind:
 //
-//	m id                          → message record (encodeMessage)
+//	m id                          → message record (encodeMessage); ids start
+//	                                with their receipt time (idAt), so this is
+//	                                also the received-time order List walks
 //	d id dest                     → delivery record (encodeDelivery), or a purged
 //	                                marker; none = pending since receipt (implicit.go)
 //	s dest 0 at id                → schedule index: due deliveries (chain heads only)
 //	o dest 0 len(okey) okey seq id → ordering chain of (dest, okey), FIFO by seq
-//	r at id                       → received-time index (List newest first)
 //	t dest 0 state at id          → (dest, state, received-time) index (List/Replay/Purge
 //	                                filters); none for implicit deliveries, which List
 //	                                finds in the schedule index (at = receipt)
@@ -32,6 +33,8 @@ const (
 	pfxDelivery = 'd'
 	pfxSchedule = 's'
 	pfxChain    = 'o'
+	// pfxReceived was a received-time index, "r at id", redundant since ids
+	// start with the receipt time; Open drops what an older store holds.
 	pfxReceived = 'r'
 	pfxStateIdx = 't'
 	pfxExpiry   = 'x'
@@ -94,10 +97,6 @@ func chainPrefix(dest, okey string) []byte {
 
 func chainKey(dest, okey string, seq uint64, id string) []byte {
 	return append(binary.BigEndian.AppendUint64(chainPrefix(dest, okey), seq), id...)
-}
-
-func receivedKey(at time.Time, id string) []byte {
-	return append(putTime(key(timeLen+idLen, pfxReceived), at), id...)
 }
 
 func stateIndexPrefix(dest string, st State) []byte {

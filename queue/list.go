@@ -34,7 +34,7 @@ func (s *Store) List(f Filter) ([]Summary, error) {
 // find returns the messages matching f (bodies left out), newest first, at
 // most limit (0 = all). With a destination or state it walks the
 // (dest, state, received-time) index of each stream it names and merges;
-// otherwise the received-time index. Both backwards from f.Before.
+// otherwise the message records, in id order. Both backwards from f.Before.
 func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 	if f.State != "" && statesFor(f.State) == nil {
 		return nil, fmt.Errorf("unknown state %q", f.State)
@@ -81,7 +81,7 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 			}
 		}
 	default:
-		got, err := s.walk(txn, []byte{pfxReceived}, f, limit, nil)
+		got, err := s.walkMessages(txn, f, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +126,52 @@ func (s *Store) walk(txn *badger.Txn, prefix []byte, f Filter, limit int, only f
 			if limit > 0 && len(out) == limit {
 				break
 			}
+		}
+	}
+	return out, nil
+}
+
+// walkMessages walks the message records backwards from f.Before down to
+// f.Since and returns up to limit matching messages. Ids start with the
+// millisecond of their receipt (idAt), so key order is receipt order to
+// the millisecond, and matches decides the exact bounds. Past limit it
+// still reads the rest of the last millisecond: within one, id order is
+// random, and newestFirst must see all of it to cut at the right message.
+func (s *Store) walkMessages(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
+	prefix := []byte{pfxMessage}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+	defer it.Close()
+	seek := []byte{pfxMessage, 0xff}
+	if !f.Before.IsZero() {
+		tp := idTime(f.Before)
+		seek = append(append([]byte{pfxMessage}, tp[:]...), 0xff)
+	}
+	var since []byte
+	if !f.Since.IsZero() {
+		tp := idTime(f.Since)
+		since = tp[:]
+	}
+	var out []Summary
+	var last []byte // the time prefix of the last match
+	for it.Seek(seek); it.ValidForPrefix(prefix); it.Next() {
+		k := it.Item().Key()
+		if len(k) != 1+idLen {
+			continue
+		}
+		ms := k[1 : 1+idTimeLen]
+		if since != nil && bytes.Compare(ms, since) < 0 {
+			break
+		}
+		if limit > 0 && len(out) >= limit && !bytes.Equal(ms, last) {
+			break
+		}
+		sum, ok, err := s.summary(txn, string(k[1:]), f)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, sum)
+			last = append(last[:0], ms...)
 		}
 	}
 	return out, nil

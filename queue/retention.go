@@ -164,7 +164,6 @@ func (b *batch) deleteMessage(id string) {
 			b.del(ik)
 		}
 	}
-	b.del(receivedKey(m.ReceivedAt, id))
 	b.del(messageKey(id))
 }
 
