@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -197,4 +198,43 @@ func sortedIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// Ingress hands Enqueue fasthttp's own buffers, reused for the next request
+// as soon as the handler returns: Enqueue must keep nothing of m. The writer
+// is held so that it applies the messages only after the caller has
+// overwritten them (an Enqueue returns at its journal sync, before Badger).
+func TestEnqueueKeepsNothingOfTheCallersMessage(t *testing.T) {
+	s := openTest(t, "", nil)
+	held, release := make(chan struct{}), make(chan struct{})
+	go s.submit(context.Background(), 0, func(*batch) error { close(held); <-release; return nil })
+	<-held
+	var ids []string
+	for i := 0; i < 5; i++ {
+		m := msg("r", "a", "b")
+		m.Body = []byte(fmt.Sprintf("body %d", i))
+		m.Headers = []Header{{Name: "X-N", Value: fmt.Sprint(i)}}
+		ids = append(ids, enqueue(t, s, m))
+		copy(m.Body, "XXXXXXXX")
+		m.Headers[0].Value, m.Destinations[0], m.Route = "X", "X", "X"
+	}
+	close(release)
+	for i, id := range ids {
+		got, ds, err := s.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Body) != fmt.Sprintf("body %d", i) || got.Headers[0].Value != fmt.Sprint(i) ||
+			got.Route != "r" || len(ds) != 2 || ds[0].Destination != "a" {
+			t.Fatalf("message %d changed with the caller's buffers: %q %+v %q %+v", i, got.Body, got.Headers, got.Route, ds)
+		}
+	}
+	if c := s.Counts(); c["a"].Pending != 5 || c["b"].Pending != 5 || len(c) != 2 {
+		t.Fatalf("counts changed with the caller's buffers: %+v", c)
+	}
+	for _, dest := range []string{"a", "b"} {
+		if ls := leaseAll(t, s, dest, time.Now()); len(ls) != 5 {
+			t.Fatalf("%d deliveries due on %s, want 5", len(ls), dest)
+		}
+	}
 }
