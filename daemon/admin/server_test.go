@@ -331,6 +331,34 @@ func TestTailStreamsEvents(t *testing.T) {
 	admintest.WaitFor(t, "tail stream closed", func() bool { return admin.TailStreams(e.Server) == 0 })
 }
 
+// An open tail must not hold up the daemon's shutdown (systemd would kill
+// it at TimeoutStopSec): Shutdown ends the stream at once, and the client
+// says why it ended.
+func TestShutdownEndsTailStreams(t *testing.T) {
+	e := admintest.Start(t, admintest.Options{})
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Client.Tail(bg, func(client.Event) error { return nil })
+	}()
+	admintest.WaitFor(t, "tail subscribed", func() bool { return admin.TailStreams(e.Server) == 1 })
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	if err := e.Server.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a tail open: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "relayd closed the tail stream") {
+			t.Fatalf("tail ended with %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("tail still open after shutdown")
+	}
+	if n := admin.TailStreams(e.Server); n != 0 {
+		t.Fatalf("%d tail streams after shutdown", n)
+	}
+}
+
 func TestUnreachableSocket(t *testing.T) {
 	c := client.New("/nonexistent/relayd/admin.sock")
 	_, err := c.Status(bg)
