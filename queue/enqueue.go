@@ -17,7 +17,7 @@ import (
 // same Route and key still retained, nothing is written and the existing id
 // is returned with duplicate=true.
 func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate bool, err error) {
-	if err := s.fullErr(); err != nil {
+	if err := s.maxDiskErr(); err != nil { // before the work of encoding
 		return "", false, fmt.Errorf("enqueue: %w", err)
 	}
 	if m.ReceivedAt.IsZero() {
@@ -33,6 +33,9 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 	}
 	// Encode here, on the caller's goroutine, to keep the writer short.
 	rec := encodeMessage(m)
+	if err := s.admit(int64(len(rec))); err != nil {
+		return "", false, fmt.Errorf("enqueue: %w", err)
+	}
 	// Without an idempotency key the answer is known now, and the journal
 	// makes it durable: Enqueue returns without waiting for Badger (reads
 	// wait instead: caughtUp). With one, only the apply can tell whether

@@ -88,6 +88,9 @@ type journal struct {
 	preparing bool       // a spare is being zero-filled (prepareSpareLocked)
 	closed    bool
 	prep      sync.WaitGroup
+	// mayGrow says whether n more bytes fit above storage.min_free
+	// (Store.roomFor); nil = always.
+	mayGrow func(n int64) bool
 }
 
 // openJournal opens the journal directory under dir, creating it.
@@ -244,6 +247,12 @@ func (j *journal) restart(after uint64) error {
 	return syncDir(j.dir)
 }
 
+// roomFor reports whether one more segment fits above storage.min_free.
+// Only the spare made ahead of time asks: a rotation with no spare makes
+// its segment anyway, out of the min_free margin, since refusing it would
+// stop ingest until something else released a segment.
+func (j *journal) roomFor() bool { return j.mayGrow == nil || j.mayGrow(j.segSize) }
+
 // prepareSpareLocked zero-fills a spare segment in the background when none
 // is waiting, so that the next rotation finds one: a segment created at
 // rotation is 8 MiB of zeroes and an fdatasync written on the journal
@@ -251,7 +260,7 @@ func (j *journal) restart(after uint64) error {
 // segments are released, a fresh store has no other spare. If this fails
 // (a full disk), rotation creates the segment itself and reports the error.
 func (j *journal) prepareSpareLocked() {
-	if j.preparing || j.closed || len(j.spares) > 0 {
+	if j.preparing || j.closed || len(j.spares) > 0 || !j.roomFor() {
 		return
 	}
 	j.preparing = true

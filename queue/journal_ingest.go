@@ -27,6 +27,7 @@ func (s *Store) submitJournaled(ctx context.Context, rec []byte, waitApply bool,
 		durable: make(chan error, 1),
 	}
 	if err := handOver(s, ctx, s.jreqs, jr); err != nil {
+		s.space.settled.Add(int64(len(rec))) // admitted, never written
 		return err
 	}
 	if err := <-jr.durable; err != nil {
@@ -97,6 +98,7 @@ func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
 		s.lastErr.Store(&err)
 		s.log.Error("journal write failed", "err", err, "requests", len(group))
 		for _, r := range group {
+			s.space.settled.Add(int64(r.apply.bytes)) // never written
 			r.apply.done <- err
 			r.durable <- err
 		}

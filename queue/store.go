@@ -142,6 +142,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
+	s.journal.mayGrow = s.roomFor
 	s.refreshFree()
 	s.space.checked.Store(time.Now().UnixNano())
 	s.wg.Add(3)

@@ -134,6 +134,15 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 		errs[i] = r.apply(b)
 	}
 	err := b.finish()
+	var written int64
+	for _, r := range reqs {
+		if r.journaled {
+			written += int64(r.bytes)
+		}
+	}
+	// Written to Badger now, or failed and never will be: either way no
+	// longer owed against storage.min_free (space.go).
+	s.space.settled.Add(written)
 	if err != nil && done > 0 {
 		// Acknowledged Enqueues failed to apply: the journal alone holds
 		// them. Claim no more journal progress (no keyJournal, no segment
