@@ -39,9 +39,10 @@ import (
 //     of them. Compacting eight L0 tables at a time instead of two, from
 //     memtables twice as large, rewrites the base level an eighth as
 //     often. Measured with `queue BenchmarkEnqueueSync` (cpu-µs/msg: CPU
-//     time, which this shared machine's noise moves less than rates): 50.2 µs per message over 1M enqueues with 8 MiB / 2 tables,
-//     38.8–41.8 with 16 MiB / 5, 31.4–32.8 with 16 MiB / 8 (12 tables:
-//     33.6; 32 MiB memtables: −7% more for 32 MiB more memory). Peak
+//     time, which this shared machine's noise moves less than rates), per
+//     message over 1M enqueues: 50.2 µs with 8 MiB / 2 tables, 38.8–41.8
+//     with 16 MiB / 5, 31.4–32.8 with 16 MiB / 8 (12 tables: 33.6; 32 MiB
+//     memtables: −7% more for 32 MiB more memory). Peak
 //     anonymous RSS over 300k enqueues went down, 148 → 119 MB: fewer
 //     table builders alive. Reads merge up to eight L0 tables; their
 //     blooms keep point reads cheap, and LeaseComplete did not change.

@@ -231,11 +231,10 @@ func (j *journal) restart(after uint64) error {
 		}
 		j.spares = append(j.spares, sp)
 	}
-	// A spare being zero-filled when the process stopped.
-	if tmps, _ := filepath.Glob(filepath.Join(j.dir, "*"+journalSegSuffix+".tmp")); len(tmps) > 0 {
-		for _, t := range tmps {
-			os.Remove(t)
-		}
+	// A segment being zero-filled when the process stopped.
+	tmps, _ := filepath.Glob(filepath.Join(j.dir, "*"+journalSegSuffix+".tmp"))
+	for _, t := range tmps {
+		os.Remove(t)
 	}
 	j.seq = after
 	cur, err := j.newSegmentLocked(after + 1)

@@ -90,7 +90,7 @@ func (s *Store) minFreeErr(promised, extra int64) error {
 	if min <= 0 {
 		return nil
 	}
-	snap := s.freeSnap()
+	snap := s.reading()
 	if snap.free < 0 {
 		return nil
 	}
@@ -118,9 +118,9 @@ func (s *Store) refreshFree() {
 	s.space.snap.Store(&freeSnap{free: free, settled: settled})
 }
 
-// freeSnap returns the last reading, refreshed at most every
+// reading returns the last free-space reading, refreshed at most every
 // freeSpaceInterval.
-func (s *Store) freeSnap() *freeSnap {
+func (s *Store) reading() *freeSnap {
 	now := time.Now().UnixNano()
 	last := s.space.checked.Load()
 	if now-last >= int64(freeSpaceInterval) && s.space.checked.CompareAndSwap(last, now) {

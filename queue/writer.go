@@ -113,9 +113,11 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 	errs := make([]error, len(reqs))
 	needSync := false
 	var done uint64
+	var written int64 // journaled record bytes, for space.settled
 	for _, r := range reqs {
 		if r.journaled {
 			done = max(done, r.seq)
+			written += int64(r.bytes)
 		}
 	}
 	for i, r := range reqs {
@@ -134,12 +136,6 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 		errs[i] = r.apply(b)
 	}
 	err := b.finish()
-	var written int64
-	for _, r := range reqs {
-		if r.journaled {
-			written += int64(r.bytes)
-		}
-	}
 	// Written to Badger now, or failed and never will be: either way no
 	// longer owed against storage.min_free (space.go).
 	s.space.settled.Add(written)
