@@ -171,6 +171,7 @@ func setProductionEnv(t *testing.T) {
 		"BILLING_SIGNING_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"EQ_HMAC_SECRET":         "eq-hmac-secret",
 		"SOLUS_SECRET":           "solus-secret",
+		"WHMCS_HOOK_SECRET":      "whmcs-hook-secret",
 		"PLATFORM_API_KEY":       "platform-key",
 		"BROKER_TOKEN":           "broker-token",
 		"EVENTS_WEBHOOK_SECRET":  "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",

@@ -13,10 +13,19 @@ type Config struct {
 
 // Server is the ingress listener where callbacks arrive.
 type Server struct {
-	Listen         string   `yaml:"listen"`
-	MaxBodySize    Size     `yaml:"max_body_size"`
-	ReadTimeout    Duration `yaml:"read_timeout"`
-	IdleTimeout    Duration `yaml:"idle_timeout"`
+	Listen      string   `yaml:"listen"`
+	MaxBodySize Size     `yaml:"max_body_size"`
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing one answer to a sender.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	IdleTimeout  Duration `yaml:"idle_timeout"`
+	// MaxHeaderSize bounds a request's header block; a larger one is
+	// answered 431.
+	MaxHeaderSize Size `yaml:"max_header_size"`
+	// MaxConns caps the open ingress connections in total, and
+	// MaxConnsPerIP those from one client address; 0 = no cap.
+	MaxConns       int      `yaml:"max_conns"`
+	MaxConnsPerIP  int      `yaml:"max_conns_per_ip"`
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// StatusToken is the bearer token for GET /_relay/messages/{id}; empty
 	// turns that endpoint off.
@@ -32,6 +41,11 @@ type Server struct {
 type Admin struct {
 	Socket        string `yaml:"socket"`
 	MetricsListen string `yaml:"metrics_listen"`
+	// Group names the unix group whose members may run every relayctl
+	// command; ReadonlyGroup those who may only read (status, ls, show,
+	// tail, destinations). Root and the daemon's own uid always may.
+	Group         string `yaml:"group"`
+	ReadonlyGroup string `yaml:"readonly_group"`
 }
 
 // Storage is the embedded queue.
@@ -81,6 +95,12 @@ type Destination struct {
 	Headers      map[string]string `yaml:"headers"`
 	Query        map[string]string `yaml:"query"`
 	ForwardQuery bool              `yaml:"forward_query"`
+	// ForwardAuth passes on the credential a route's auth consumed (its
+	// token query parameter or header); by default it is stripped.
+	ForwardAuth bool `yaml:"forward_auth"`
+	// RedirectHosts, when set, are the only hosts a redirect may lead to;
+	// TLS settings apply to them as to the URL's own host.
+	RedirectHosts []string `yaml:"redirect_hosts"`
 
 	TLSSkipVerify *bool    `yaml:"tls_skip_verify"`
 	CAFile        string   `yaml:"ca_file"`
@@ -96,9 +116,13 @@ type Destination struct {
 
 // Signing signs outgoing deliveries.
 type Signing struct {
-	Scheme string `yaml:"scheme"` // "standard-webhooks"
-	Secret string `yaml:"secret"` // "whsec_" + base64
+	Scheme  string   `yaml:"scheme"`  // "standard-webhooks"
+	Secret  string   `yaml:"secret"`  // "whsec_" + base64
+	Secrets []string `yaml:"secrets"` // more, for rotation: one signature each
 }
+
+// All returns every configured signing secret, Secret first.
+func (s *Signing) All() []string { return joinSecrets(s.Secret, s.Secrets) }
 
 // Route takes matching inbound requests and fans them out to destinations.
 type Route struct {
@@ -137,21 +161,47 @@ type Auth struct {
 
 // TokenAuth compares a shared secret carried in a query parameter or header.
 type TokenAuth struct {
-	Query  string `yaml:"query"`
-	Header string `yaml:"header"`
-	Value  string `yaml:"value"`
+	Query  string   `yaml:"query"`
+	Header string   `yaml:"header"`
+	Value  string   `yaml:"value"`
+	Values []string `yaml:"values"` // more accepted values, for rotation
 }
+
+// All returns every accepted token, Value first.
+func (t *TokenAuth) All() []string { return joinSecrets(t.Value, t.Values) }
 
 // HMACAuth verifies an HMAC of the raw body carried in a header (hex).
 type HMACAuth struct {
-	Header string `yaml:"header"`
-	Secret string `yaml:"secret"`
-	Algo   string `yaml:"algo"`   // sha256 (default), sha1, sha512
-	Prefix string `yaml:"prefix"` // e.g. "sha256="
+	Header  string   `yaml:"header"`
+	Secret  string   `yaml:"secret"`
+	Secrets []string `yaml:"secrets"` // more accepted secrets, for rotation
+	Algo    string   `yaml:"algo"`    // sha256 (default), sha1, sha512
+	Prefix  string   `yaml:"prefix"`  // e.g. "sha256="
 }
+
+// All returns every accepted secret, Secret first.
+func (h *HMACAuth) All() []string { return joinSecrets(h.Secret, h.Secrets) }
 
 // StandardWebhooks verifies inbound webhook-id/-timestamp/-signature headers.
 type StandardWebhooks struct {
 	Secret    string   `yaml:"secret"`
+	Secrets   []string `yaml:"secrets"`   // more accepted secrets, for rotation
 	Tolerance Duration `yaml:"tolerance"` // default 5m
+}
+
+// All returns every accepted secret, Secret first.
+func (s *StandardWebhooks) All() []string { return joinSecrets(s.Secret, s.Secrets) }
+
+// joinSecrets lists one and more, leaving out empty values.
+func joinSecrets(one string, more []string) []string {
+	out := make([]string, 0, 1+len(more))
+	if one != "" {
+		out = append(out, one)
+	}
+	for _, v := range more {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -10,11 +10,13 @@ import (
 func Default() *Config {
 	return &Config{
 		Server: Server{
-			Listen:       "127.0.0.1:8080",
-			MaxBodySize:  1 << 20,
-			ReadTimeout:  Duration(10 * time.Second),
-			IdleTimeout:  Duration(60 * time.Second),
-			CensorFields: []string{"password", "secret", "token", "passwd", "api_key", "authorization"},
+			Listen:        "127.0.0.1:8080",
+			MaxBodySize:   1 << 20,
+			ReadTimeout:   Duration(10 * time.Second),
+			WriteTimeout:  Duration(10 * time.Second),
+			IdleTimeout:   Duration(60 * time.Second),
+			MaxHeaderSize: 16 << 10,
+			CensorFields:  []string{"password", "secret", "token", "passwd", "api_key", "authorization"},
 		},
 		Admin: Admin{Socket: "/run/relayd/admin.sock"},
 		Storage: Storage{
@@ -64,7 +66,9 @@ func (c *Config) ApplyDefaults() {
 	setIfZero(&s.Listen, def.Server.Listen)
 	setIfZero(&s.MaxBodySize, def.Server.MaxBodySize)
 	setIfZero(&s.ReadTimeout, def.Server.ReadTimeout)
+	setIfZero(&s.WriteTimeout, def.Server.WriteTimeout)
 	setIfZero(&s.IdleTimeout, def.Server.IdleTimeout)
+	setIfZero(&s.MaxHeaderSize, def.Server.MaxHeaderSize)
 	if s.CensorFields == nil { // an explicit [] censors nothing
 		s.CensorFields = def.Server.CensorFields
 	}

@@ -49,7 +49,17 @@ func (c *Config) validateServer(ps *Problems) {
 		ps.add("server.max_body_size", "must be greater than 0")
 	}
 	positive(ps, "server.read_timeout", s.ReadTimeout)
+	positive(ps, "server.write_timeout", s.WriteTimeout)
 	positive(ps, "server.idle_timeout", s.IdleTimeout)
+	if s.MaxHeaderSize < 1024 {
+		ps.add("server.max_header_size", "must be at least 1KiB")
+	}
+	if s.MaxConns < 0 {
+		ps.add("server.max_conns", "must not be negative (0 means no cap)")
+	}
+	if s.MaxConnsPerIP < 0 {
+		ps.add("server.max_conns_per_ip", "must not be negative (0 means no cap)")
+	}
 	for i, p := range s.TrustedProxies {
 		checkIPOrCIDR(ps, indexPath("server.trusted_proxies", i), p)
 	}
@@ -121,7 +131,7 @@ func (d *Destination) validate(ps *Problems, path string) {
 		if d.Signing.Scheme != "standard-webhooks" {
 			ps.add(path+".signing.scheme", "unknown scheme %q (want standard-webhooks)", d.Signing.Scheme)
 		}
-		checkWebhookSecret(ps, path+".signing.secret", d.Signing.Secret)
+		checkWebhookSecrets(ps, path+".signing", d.Signing.Secret, d.Signing.Secrets)
 	}
 	if d.Retry != nil {
 		d.Retry.validate(ps, path+".retry")
@@ -235,6 +245,21 @@ func checkCAFile(ps *Problems, path, file string) {
 	}
 	if !x509.NewCertPool().AppendCertsFromPEM(data) {
 		ps.add(path, "%s holds no PEM certificate", file)
+	}
+}
+
+// checkWebhookSecrets checks the secret and secrets keys under path: at
+// least one set, each a Standard Webhooks secret.
+func checkWebhookSecrets(ps *Problems, path, secret string, more []string) {
+	if secret == "" && len(more) == 0 {
+		ps.add(path+".secret", "must not be empty (set secret or secrets)")
+		return
+	}
+	if secret != "" {
+		checkWebhookSecret(ps, path+".secret", secret)
+	}
+	for i, s := range more {
+		checkWebhookSecret(ps, indexPath(path+".secrets", i), s)
 	}
 }
 

@@ -148,8 +148,8 @@ func (a *Auth) validate(ps *Problems, path string) {
 		if t.Header != "" && !isToken(t.Header) {
 			ps.add(path+".token.header", "%q is not a valid header name", t.Header)
 		}
-		if t.Value == "" {
-			ps.add(path+".token.value", "must not be empty")
+		if len(t.All()) == 0 {
+			ps.add(path+".token.value", "must not be empty (set value or values)")
 		}
 	}
 	if h := a.HMAC; h != nil {
@@ -158,8 +158,8 @@ func (a *Auth) validate(ps *Problems, path string) {
 		} else if !isToken(h.Header) {
 			ps.add(path+".hmac.header", "%q is not a valid header name", h.Header)
 		}
-		if h.Secret == "" {
-			ps.add(path+".hmac.secret", "must not be empty")
+		if len(h.All()) == 0 {
+			ps.add(path+".hmac.secret", "must not be empty (set secret or secrets)")
 		}
 		switch strings.ToLower(h.Algo) {
 		case "sha1", "sha256", "sha512":
@@ -168,7 +168,7 @@ func (a *Auth) validate(ps *Problems, path string) {
 		}
 	}
 	if sw := a.StandardWebhooks; sw != nil {
-		checkWebhookSecret(ps, path+".standard_webhooks.secret", sw.Secret)
+		checkWebhookSecrets(ps, path+".standard_webhooks", sw.Secret, sw.Secrets)
 		positive(ps, path+".standard_webhooks.tolerance", sw.Tolerance)
 	}
 }

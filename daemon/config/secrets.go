@@ -1,0 +1,105 @@
+package config
+
+import (
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// SecretValues returns every configured value that can be a credential:
+// the status token, each route's token values and HMAC / Standard Webhooks
+// secrets, each destination's signing secrets, the values of its headers
+// and query parameters named like credentials (CredentialName), and the
+// userinfo and query values of its URL. Output (censoring, tests'
+// canary sweeps) must never show one. Empty values are left out; the list
+// is sorted longest first, so a censor replacing occurrences in that order
+// never leaves a longer secret's tail behind.
+func (c *Config) SecretValues() []string {
+	seen := map[string]bool{}
+	add := func(vs ...string) {
+		for _, v := range vs {
+			if v != "" {
+				seen[v] = true
+			}
+		}
+	}
+	add(c.Server.StatusToken)
+	for _, r := range c.Routes {
+		if a := r.Auth; a != nil {
+			if a.Token != nil {
+				add(a.Token.All()...)
+			}
+			if a.HMAC != nil {
+				add(a.HMAC.All()...)
+			}
+			if a.StandardWebhooks != nil {
+				add(a.StandardWebhooks.All()...)
+			}
+		}
+	}
+	for _, d := range c.Destinations {
+		if d.Signing != nil {
+			add(d.Signing.All()...)
+		}
+		for k, v := range d.Headers {
+			if CredentialName(k) {
+				add(v)
+				if _, tok, ok := strings.Cut(v, " "); ok { // "Bearer <token>"
+					add(strings.TrimSpace(tok))
+				}
+			}
+		}
+		for k, v := range d.Query {
+			if CredentialName(k) {
+				add(v)
+			}
+		}
+		add(urlSecrets(d.URL)...)
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i]) != len(out[j]) {
+			return len(out[i]) > len(out[j])
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// credentialWords mark a header or parameter name as one that carries a
+// credential.
+var credentialWords = []string{"auth", "token", "secret", "key", "pass", "cookie", "signature", "session", "credential"}
+
+// CredentialName reports whether a header or query parameter name looks
+// like it carries a credential (Authorization, X-Api-Key, secret, ...).
+func CredentialName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range credentialWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlSecrets returns the userinfo and query values of a destination URL.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		out = append(out, u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+	}
+	for _, vs := range u.Query() {
+		out = append(out, vs...)
+	}
+	return out
+}
