@@ -36,7 +36,11 @@ func main() {
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
 	}
 	if err := app.Run(os.Args); err != nil {
-		fmt.Fprintln(os.Stderr, "relayd:", err)
+		// An empty message is a command that has printed its own report
+		// (check's list of problems): no bare "relayd: " line after it.
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "relayd:", msg)
+		}
 		os.Exit(1)
 	}
 }

@@ -17,8 +17,11 @@ import (
 // Leaf values are still decoded by yaml.v3, so scalars mean what they mean
 // in YAML.
 type decoder struct {
-	lookup func(string) (string, bool)
-	probs  Problems
+	src   sources
+	probs Problems
+	// expanded holds the paths whose values came from ${...}: they may be
+	// secrets whatever the key, so no problem shows them.
+	expanded map[string]bool
 	// lines maps every decoded path to its line, so Validate's problems can
 	// be located in the file too.
 	lines map[string]int
@@ -82,14 +85,17 @@ func (d *decoder) spend(n *yaml.Node) bool {
 	return d.budget >= 0
 }
 
-// expand applies ${VAR} expansion to a scalar. It returns a copy when the
+// expand applies ${...} expansion to a scalar. It returns a copy when the
 // value changed; a plain scalar then loses its resolved tag so that, e.g.,
 // "${CONCURRENCY:-4}" is decoded as the integer 4.
 func (d *decoder) expand(n *yaml.Node, path string) (*yaml.Node, bool) {
-	v, err := expandEnv(n.Value, d.lookup)
+	v, expanded, err := expandEnv(n.Value, d.src)
 	if err != nil {
 		d.probs.addLine(path, n.Line, "%v", err)
 		return n, false
+	}
+	if expanded {
+		d.expanded[path] = true
 	}
 	if v == n.Value {
 		return n, true
@@ -214,11 +220,31 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 	if err == nil {
 		return
 	}
-	if _, isTypeErr := err.(*yaml.TypeError); isTypeErr {
+	_, isTypeErr := err.(*yaml.TypeError)
+	switch {
+	case d.hidden(path): // the types' own errors quote the value
+		d.probs.addLine(path, n.Line, "want %s", expected(v.Type()))
+	case isTypeErr:
 		d.probs.addLine(path, n.Line, "want %s, got %q", expected(v.Type()), n.Value)
-		return
+	default:
+		d.probs.addLine(path, n.Line, "%v", err)
 	}
-	d.probs.addLine(path, n.Line, "%v", err)
+}
+
+// hidden reports whether the value at path must not appear in a problem:
+// it can be a credential, or it came from ${...}.
+// A destination's value may be inherited from defaults (ApplyDefaults), so
+// it is hidden when the default it took is.
+func (d *decoder) hidden(path string) bool {
+	if d.expanded[path] || secretPath(path) {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(path, "destinations["); ok {
+		if _, field, ok := strings.Cut(rest, "]."); ok {
+			return d.expanded["defaults."+field]
+		}
+	}
+	return false
 }
 
 // structFields maps yaml key → field index.
@@ -255,7 +281,8 @@ func expected(t reflect.Type) string {
 	}
 }
 
-// describe names the kind of a node, for error messages.
+// describe names the kind of a node, for error messages. A scalar's value
+// is not shown: it may be a secret written where a block was meant.
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -263,7 +290,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	default:
-		return fmt.Sprintf("%q", n.Value)
+		return "a single value"
 	}
 }
 

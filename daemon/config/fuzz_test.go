@@ -95,14 +95,17 @@ func FuzzParseSize(f *testing.F) {
 // FuzzExpandEnv: expansion never panics, and text without "$" is returned
 // unchanged; escaping every "$" as "$$" gives the text back.
 func FuzzExpandEnv(f *testing.F) {
-	for _, s := range []string{"${A}", "${A:-b}", "$$", "$x", "${", "${:-}", "a$", "${A:-${B}}"} {
+	for _, s := range []string{"${A}", "${A:-b}", "$$", "$x", "${", "${:-}", "a$", "${A:-${B}}", "${file:/f}", "${cred:c}", "${cred:../c}"} {
 		f.Add(s)
 	}
-	lookup := func(k string) (string, bool) { return "v", k == "A" }
+	src := sources{
+		env:      func(k string) (string, bool) { return "/creds", k == "A" || k == "CREDENTIALS_DIRECTORY" },
+		readFile: func(p string) ([]byte, error) { return []byte("content of " + p + "\n"), nil },
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = expandEnv(s, lookup)
+		_, _, _ = expandEnv(s, src)
 		escaped := strings.ReplaceAll(s, "$", "$$")
-		if got, err := expandEnv(escaped, lookup); err != nil || got != s {
+		if got, _, err := expandEnv(escaped, src); err != nil || got != s {
 			t.Fatalf("expandEnv(escape(%q)) = %q, %v", s, got, err)
 		}
 	})

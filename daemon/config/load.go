@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -32,18 +33,23 @@ func Load(path string) (*Config, error) {
 // ${VAR} in values from the environment, decode strictly, apply defaults,
 // Validate.
 func Parse(data []byte, source string) (*Config, error) {
+	return parse(data, source, osSources())
+}
+
+// parse is Parse with the sources of ${...} values.
+func parse(data []byte, source string, src sources) (*Config, error) {
 	root, err := parseDocument(data, source)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{lookup: os.LookupEnv, lines: map[string]int{}, budget: maxNodes}
+	d := &decoder{src: src, expanded: map[string]bool{}, lines: map[string]int{}, budget: maxNodes}
 	var c Config
 	d.value(root, reflect.ValueOf(&c).Elem(), "")
 	if err := d.probs.err(); err != nil {
 		return nil, err
 	}
 	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := c.validate(d.hidden); err != nil {
 		var ps *Problems
 		if errors.As(err, &ps) {
 			ps.locate(d.lines)
@@ -61,7 +67,7 @@ func parseDocument(data []byte, source string) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("config %s is empty", source)
 		}
-		return nil, fmt.Errorf("parse config %s: %w", source, err)
+		return nil, fmt.Errorf("parse config %s: %w", source, yamlError(err))
 	}
 	for {
 		var extra yaml.Node
@@ -70,7 +76,7 @@ func parseDocument(data []byte, source string) (*yaml.Node, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("parse config %s: %w", source, err)
+			return nil, fmt.Errorf("parse config %s: %w", source, yamlError(err))
 		}
 		if !isEmptyDocument(&extra) {
 			return nil, fmt.Errorf("config %s holds several YAML documents (line %d starts another); want one", source, extra.Line)
@@ -80,6 +86,16 @@ func parseDocument(data []byte, source string) (*yaml.Node, error) {
 		return nil, fmt.Errorf("config %s is empty", source)
 	}
 	return doc.Content[0], nil
+}
+
+// quotedRE matches what yaml.v3's messages quote of the document.
+var quotedRE = regexp.MustCompile("'[^']*'|\"[^\"]*\"|`[^`]*`")
+
+// yamlError is a YAML syntax error with whatever it quotes of the document
+// left out ("yaml: line 4: unknown anchor '…' referenced"): the quoted
+// part can be a secret written in the file. The line number stays.
+func yamlError(err error) error {
+	return errors.New(quotedRE.ReplaceAllString(err.Error(), "'…'"))
 }
 
 // isEmptyDocument reports whether a document holds nothing but comments.

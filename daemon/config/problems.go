@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -70,3 +71,45 @@ func joinPath(path, key string) string {
 
 // indexPath appends a list index to a YAML path.
 func indexPath(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// checks collects Validate's problems. hidden reports the paths whose
+// values no message may show: those that can hold a credential and, after
+// Parse, any that came from ${...} (an environment variable or a file is
+// where secrets live, whatever the key).
+type checks struct {
+	list   Problems
+	hidden func(path string) bool
+}
+
+// add records a problem at path; its message must quote no value, or only
+// one passed through quote, got or shown.
+func (ps *checks) add(path, format string, args ...any) { ps.list.add(path, format, args...) }
+
+// shown reports whether the value at path may appear in a message.
+func (ps *checks) shown(path string) bool { return !ps.hidden(path) }
+
+// quote is the value at path quoted, or "the value" when it must not be
+// shown; for messages of the form "%s is not ...".
+func (ps *checks) quote(path, v string) string {
+	if ps.shown(path) {
+		return strconv.Quote(v)
+	}
+	return "the value"
+}
+
+// inline is ` "v"` for the value at path, or "" when it must not be shown;
+// for messages such as "unknown scheme%s".
+func (ps *checks) inline(path, v string) string {
+	if ps.shown(path) {
+		return " " + strconv.Quote(v)
+	}
+	return ""
+}
+
+// got is ", got V" for the value at path, or "" when it must not be shown.
+func (ps *checks) got(path string, v any) string {
+	if ps.shown(path) {
+		return fmt.Sprintf(", got %v", v)
+	}
+	return ""
+}

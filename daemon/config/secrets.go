@@ -103,3 +103,46 @@ func urlSecrets(raw string) []string {
 	}
 	return out
 }
+
+// secretKeys are the YAML paths (list indexes written "[]") whose values can
+// be credentials; secretMaps those whose every entry can be.
+var (
+	secretKeys = map[string]bool{
+		"server.status_token":                       true,
+		"routes[].auth.token.value":                 true,
+		"routes[].auth.token.values[]":              true,
+		"routes[].auth.hmac.secret":                 true,
+		"routes[].auth.hmac.secrets[]":              true,
+		"routes[].auth.standard_webhooks.secret":    true,
+		"routes[].auth.standard_webhooks.secrets[]": true,
+		"destinations[].signing.secret":             true,
+		"destinations[].signing.secrets[]":          true,
+		"destinations[].url":                        true, // userinfo, query
+	}
+	secretMaps = []string{"destinations[].headers.", "destinations[].query."}
+)
+
+// secretPath reports whether the value at a YAML path (as Problems name
+// them, e.g. "routes[2].auth.token.values[0]") can be a credential, so a
+// problem about it must not show it.
+func secretPath(path string) bool {
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		b.WriteByte(path[i])
+		if path[i] == '[' {
+			for i+1 < len(path) && path[i+1] >= '0' && path[i+1] <= '9' {
+				i++
+			}
+		}
+	}
+	p := b.String()
+	if secretKeys[p] {
+		return true
+	}
+	for _, prefix := range secretMaps {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}

@@ -17,32 +17,35 @@ const MaxRedirectsLimit = 20
 // every problem with its YAML path, or nil. It expects defaults to have
 // been applied (Load and Parse do): a zero timeout is a problem here, not
 // "unset". It never panics on a Config built in code.
-func (c *Config) Validate() error {
-	var ps Problems
-	c.validateServer(&ps)
+func (c *Config) Validate() error { return c.validate(secretPath) }
+
+// validate is Validate with the paths whose values must not be shown.
+func (c *Config) validate(hidden func(path string) bool) error {
+	ps := &checks{hidden: hidden}
+	c.validateServer(ps)
 	if strings.TrimSpace(c.Admin.Socket) == "" {
 		ps.add("admin.socket", "must not be empty")
 	}
 	if c.Admin.MetricsListen != "" {
-		checkHostPort(&ps, "admin.metrics_listen", c.Admin.MetricsListen)
+		checkHostPort(ps, "admin.metrics_listen", c.Admin.MetricsListen)
 	}
 	if strings.TrimSpace(c.Storage.Dir) == "" {
 		ps.add("storage.dir", "must not be empty")
 	}
-	positive(&ps, "storage.retention", c.Storage.Retention)
+	positive(ps, "storage.retention", c.Storage.Retention)
 	if c.Storage.MinFree < 0 {
 		ps.add("storage.min_free", "must not be negative")
 	}
 	if c.Storage.MaxDisk < 0 {
 		ps.add("storage.max_disk", "must not be negative (0 means no cap)")
 	}
-	c.validateDefaults(&ps)
-	known := c.validateDestinations(&ps)
-	c.validateRoutes(&ps, known)
-	return ps.err()
+	c.validateDefaults(ps)
+	known := c.validateDestinations(ps)
+	c.validateRoutes(ps, known)
+	return ps.list.err()
 }
 
-func (c *Config) validateServer(ps *Problems) {
+func (c *Config) validateServer(ps *checks) {
 	s := &c.Server
 	checkHostPort(ps, "server.listen", s.Listen)
 	if s.MaxBodySize <= 0 {
@@ -70,7 +73,7 @@ func (c *Config) validateServer(ps *Problems) {
 	}
 }
 
-func (c *Config) validateDefaults(ps *Problems) {
+func (c *Config) validateDefaults(ps *checks) {
 	d := &c.Defaults
 	positive(ps, "defaults.timeout", d.Timeout)
 	checkRedirects(ps, "defaults.max_redirects", d.MaxRedirects)
@@ -78,31 +81,29 @@ func (c *Config) validateDefaults(ps *Problems) {
 	d.Retry.validate(ps, "defaults.retry")
 }
 
-// validateDestinations checks every destination and returns the set of
-// valid-looking names, for the routes' references.
-func (c *Config) validateDestinations(ps *Problems) map[string]bool {
-	known := make(map[string]bool, len(c.Destinations))
-	first := map[string]int{}
+// validateDestinations checks every destination and returns the index of
+// each name, for the routes' references.
+func (c *Config) validateDestinations(ps *checks) map[string]int {
+	known := make(map[string]int, len(c.Destinations))
 	for i := range c.Destinations {
 		d := &c.Destinations[i]
 		path := indexPath("destinations", i)
 		checkName(ps, path+".name", d.Name)
-		if j, dup := first[d.Name]; dup && d.Name != "" {
-			ps.add(path+".name", "duplicate name %q (also destinations[%d])", d.Name, j)
+		if j, dup := known[d.Name]; dup && d.Name != "" {
+			ps.add(path+".name", "duplicate name%s (also destinations[%d])", ps.inline(path+".name", d.Name), j)
 		} else {
-			first[d.Name] = i
+			known[d.Name] = i
 		}
-		known[d.Name] = true
 		d.validate(ps, path)
 	}
 	return known
 }
 
 // validate checks one destination's own fields.
-func (d *Destination) validate(ps *Problems, path string) {
+func (d *Destination) validate(ps *checks, path string) {
 	checkURL(ps, path+".url", d.URL)
 	if d.Method != "" && !isToken(d.Method) {
-		ps.add(path+".method", "%q is not a valid HTTP method", d.Method)
+		ps.add(path+".method", "%s is not a valid HTTP method", ps.quote(path+".method", d.Method))
 	}
 	for name, value := range d.Headers {
 		hp := joinPath(path+".headers", name)
@@ -129,7 +130,7 @@ func (d *Destination) validate(ps *Problems, path string) {
 	}
 	if d.Signing != nil {
 		if d.Signing.Scheme != "standard-webhooks" {
-			ps.add(path+".signing.scheme", "unknown scheme %q (want standard-webhooks)", d.Signing.Scheme)
+			ps.add(path+".signing.scheme", "unknown scheme%s (want standard-webhooks)", ps.inline(path+".signing.scheme", d.Signing.Scheme))
 		}
 		checkWebhookSecrets(ps, path+".signing", d.Signing.Secret, d.Signing.Secrets)
 	}
@@ -139,16 +140,16 @@ func (d *Destination) validate(ps *Problems, path string) {
 }
 
 // validate checks a retry schedule.
-func (r *Retry) validate(ps *Problems, path string) {
+func (r *Retry) validate(ps *checks, path string) {
 	positive(ps, path+".initial_interval", r.InitialInterval)
 	if !(r.Multiplier >= 1) {
-		ps.add(path+".multiplier", "must be at least 1, got %v", r.Multiplier)
+		ps.add(path+".multiplier", "must be at least 1%s", ps.got(path+".multiplier", r.Multiplier))
 	}
 	if r.Randomization != nil && !(*r.Randomization >= 0 && *r.Randomization < 1) {
-		ps.add(path+".randomization", "must be at least 0 and below 1, got %v", *r.Randomization)
+		ps.add(path+".randomization", "must be at least 0 and below 1%s", ps.got(path+".randomization", *r.Randomization))
 	}
 	if r.MaxInterval < r.InitialInterval {
-		ps.add(path+".max_interval", "must not be below initial_interval (%v)", r.InitialInterval.D())
+		ps.add(path+".max_interval", "must not be below initial_interval%s", ps.got(path+".initial_interval", r.InitialInterval.D()))
 	}
 	positive(ps, path+".max_elapsed", r.MaxElapsed)
 	if r.MaxAttempts < 0 {
@@ -157,76 +158,78 @@ func (r *Retry) validate(ps *Problems, path string) {
 	for i, m := range r.OnStatus {
 		switch {
 		case m.Lo < 100 || m.Hi > 599 || m.Lo > m.Hi:
-			ps.add(indexPath(path+".on_status", i), "invalid status range %d-%d", m.Lo, m.Hi)
+			ps.add(indexPath(path+".on_status", i), "invalid status range (want 100-599)")
 		case m.Lo < 300 && m.Hi >= 200:
 			ps.add(indexPath(path+".on_status", i), "2xx responses are successes and are never retried")
 		}
 	}
 }
 
-func positive(ps *Problems, path string, d Duration) {
+func positive(ps *checks, path string, d Duration) {
 	if d <= 0 {
-		ps.add(path, "must be greater than 0, got %v", d.D())
+		ps.add(path, "must be greater than 0%s", ps.got(path, d.D()))
 	}
 }
 
-func checkRedirects(ps *Problems, path string, n *int) {
+func checkRedirects(ps *checks, path string, n *int) {
 	if n != nil && (*n < 0 || *n > MaxRedirectsLimit) {
-		ps.add(path, "must be between 0 and %d, got %d", MaxRedirectsLimit, *n)
+		ps.add(path, "must be between 0 and %d%s", MaxRedirectsLimit, ps.got(path, *n))
 	}
 }
 
-func checkConcurrency(ps *Problems, path string, n int) {
+func checkConcurrency(ps *checks, path string, n int) {
 	if n < 1 {
-		ps.add(path, "must be at least 1, got %d", n)
+		ps.add(path, "must be at least 1%s", ps.got(path, n))
 	}
 }
 
 // checkName accepts names that are safe in logs, URLs and CLI arguments.
-func checkName(ps *Problems, path, name string) {
+func checkName(ps *checks, path, name string) {
 	if name == "" {
 		ps.add(path, "must not be empty")
 		return
 	}
 	for _, c := range []byte(name) {
 		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			ps.add(path, "%q may only contain letters, digits, '_', '.' and '-'", name)
+			ps.add(path, "%s may only contain letters, digits, '_', '.' and '-'", ps.quote(path, name))
 			return
 		}
 	}
 }
 
-func checkHostPort(ps *Problems, path, addr string) {
+func checkHostPort(ps *checks, path, addr string) {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		ps.add(path, "%q is not host:port (e.g. 127.0.0.1:8080)", addr)
+		ps.add(path, "%s is not host:port (e.g. 127.0.0.1:8080)", ps.quote(path, addr))
 		return
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		ps.add(path, "%q has an invalid port", addr)
+		ps.add(path, "%s has an invalid port", ps.quote(path, addr))
 	}
 }
 
-func checkIPOrCIDR(ps *Problems, path, s string) {
+func checkIPOrCIDR(ps *checks, path, s string) {
 	if net.ParseIP(s) != nil {
 		return
 	}
 	if _, _, err := net.ParseCIDR(s); err != nil {
-		ps.add(path, "%q is not an IP address or CIDR (e.g. 10.0.0.0/8)", s)
+		ps.add(path, "%s is not an IP address or CIDR (e.g. 10.0.0.0/8)", ps.quote(path, s))
 	}
 }
 
-func checkURL(ps *Problems, path, raw string) {
+func checkURL(ps *checks, path, raw string) {
 	u, err := url.Parse(raw)
 	switch {
 	case raw == "":
 		ps.add(path, "must not be empty")
-	case err != nil:
+	case err != nil && ps.shown(path):
 		ps.add(path, "%q is not a valid URL: %v", raw, unwrapURLError(err))
+	case err != nil: // url's errors quote the part they stumbled on
+		ps.add(path, "the value is not a valid URL (want http://host[:port]/path)")
 	case u.Scheme != "http" && u.Scheme != "https":
-		ps.add(path, "%q must be an absolute http:// or https:// URL", raw)
+		ps.add(path, "%s must be an absolute http:// or https:// URL", ps.quote(path, raw))
 	case u.Host == "" || u.Hostname() == "":
-		ps.add(path, "%q has no host", raw)
+		ps.add(path, "%s has no host", ps.quote(path, raw))
 	}
 }
 
@@ -237,20 +240,24 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-func checkCAFile(ps *Problems, path, file string) {
+func checkCAFile(ps *checks, path, file string) {
 	data, err := os.ReadFile(file)
-	if err != nil {
+	if err != nil && ps.shown(path) {
 		ps.add(path, "cannot read: %v", err)
 		return
 	}
+	if err != nil {
+		ps.add(path, "cannot read the file: %v", unwrapPathError(err))
+		return
+	}
 	if !x509.NewCertPool().AppendCertsFromPEM(data) {
-		ps.add(path, "%s holds no PEM certificate", file)
+		ps.add(path, "%s holds no PEM certificate", ps.quote(path, file))
 	}
 }
 
 // checkWebhookSecrets checks the secret and secrets keys under path: at
 // least one set, each a Standard Webhooks secret.
-func checkWebhookSecrets(ps *Problems, path, secret string, more []string) {
+func checkWebhookSecrets(ps *checks, path, secret string, more []string) {
 	if secret == "" && len(more) == 0 {
 		ps.add(path+".secret", "must not be empty (set secret or secrets)")
 		return
@@ -264,7 +271,7 @@ func checkWebhookSecrets(ps *Problems, path, secret string, more []string) {
 }
 
 // checkWebhookSecret checks a Standard Webhooks secret: "whsec_" + base64.
-func checkWebhookSecret(ps *Problems, path, secret string) {
+func checkWebhookSecret(ps *checks, path, secret string) {
 	b64, ok := strings.CutPrefix(secret, "whsec_")
 	if !ok {
 		ps.add(path, "must start with \"whsec_\" followed by base64")

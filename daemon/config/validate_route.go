@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -11,21 +12,22 @@ import (
 const ReservedPathPrefix = "/_relay/"
 
 // validateRoutes checks every route; known holds the destination names.
-func (c *Config) validateRoutes(ps *Problems, known map[string]bool) {
+func (c *Config) validateRoutes(ps *checks, known map[string]int) {
 	first := map[string]int{}
 	for i := range c.Routes {
 		r := &c.Routes[i]
 		path := indexPath("routes", i)
 		checkName(ps, path+".name", r.Name)
 		if j, dup := first[r.Name]; dup && r.Name != "" {
-			ps.add(path+".name", "duplicate name %q (also routes[%d])", r.Name, j)
+			ps.add(path+".name", "duplicate name%s (also routes[%d])", ps.inline(path+".name", r.Name), j)
 		} else {
 			first[r.Name] = i
 		}
 		r.validatePath(ps, path)
 		for j, m := range r.Methods {
 			if !isToken(m) {
-				ps.add(indexPath(path+".methods", j), "%q is not a valid HTTP method", m)
+				mp := indexPath(path+".methods", j)
+				ps.add(mp, "%s is not a valid HTTP method", ps.quote(mp, m))
 			}
 		}
 		for j := range r.Match {
@@ -42,7 +44,7 @@ func (c *Config) validateRoutes(ps *Problems, known map[string]bool) {
 }
 
 // validatePath checks that exactly one of path and path_prefix is set.
-func (r *Route) validatePath(ps *Problems, path string) {
+func (r *Route) validatePath(ps *checks, path string) {
 	switch {
 	case r.Path == "" && r.PathPrefix == "":
 		ps.add(path, "set path (exact) or path_prefix")
@@ -55,18 +57,18 @@ func (r *Route) validatePath(ps *Problems, path string) {
 	}
 }
 
-func checkRoutePath(ps *Problems, path, p string) {
+func checkRoutePath(ps *checks, path, p string) {
 	switch {
 	case !strings.HasPrefix(p, "/"):
-		ps.add(path, "%q must start with /", p)
+		ps.add(path, "%s must start with /", ps.quote(path, p))
 	case strings.HasPrefix(p, ReservedPathPrefix) || p == strings.TrimSuffix(ReservedPathPrefix, "/"):
-		ps.add(path, "%q is under %s, which relayd reserves for its own endpoints", p, ReservedPathPrefix)
+		ps.add(path, "%s is under %s, which relayd reserves for its own endpoints", ps.quote(path, p), ReservedPathPrefix)
 	case strings.ContainsAny(p, "?# \t\r\n"):
-		ps.add(path, "%q must be a plain path without query, fragment or spaces", p)
+		ps.add(path, "%s must be a plain path without query, fragment or spaces", ps.quote(path, p))
 	}
 }
 
-func (r *Route) validateDestinations(ps *Problems, path string, known map[string]bool) {
+func (r *Route) validateDestinations(ps *checks, path string, known map[string]int) {
 	if len(r.Destinations) == 0 {
 		ps.add(path+".destinations", "route has no destinations; list at least one")
 		return
@@ -76,39 +78,57 @@ func (r *Route) validateDestinations(ps *Problems, path string, known map[string
 		dp := indexPath(path+".destinations", j)
 		switch {
 		case seen[name]:
-			ps.add(dp, "destination %q is listed twice", name)
-		case !known[name]:
-			ps.add(dp, "unknown destination %q (%s)", name, knownList(known))
+			ps.add(dp, "destination %s is listed twice", ps.quote(dp, name))
+		default:
+			if _, ok := known[name]; !ok {
+				ps.add(dp, "unknown destination %s (%s)", ps.quote(dp, name), knownList(ps, known))
+			}
 		}
 		seen[name] = true
 	}
 }
 
-func knownList(known map[string]bool) string {
+// knownList names the destinations, but for those whose name must not be
+// shown (it came from ${...}), which are only counted.
+func knownList(ps *checks, known map[string]int) string {
 	names := make([]string, 0, len(known))
-	for n := range known {
-		if n != "" {
+	unshown := 0
+	for n, i := range known {
+		switch {
+		case n == "":
+		case ps.shown(indexPath("destinations", i) + ".name"):
 			names = append(names, n)
+		default:
+			unshown++
 		}
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && unshown == 0 {
 		return "no destinations are defined"
 	}
 	sort.Strings(names)
-	return "known: " + quoteList(names)
+	list := quoteList(names)
+	if unshown > 0 {
+		if list != "" {
+			list += ", "
+		}
+		list += fmt.Sprintf("%d more from ${...}, not shown", unshown)
+	}
+	return "known: " + list
 }
 
-func checkSelector(ps *Problems, path, s string) {
+func checkSelector(ps *checks, path, s string) {
 	if s == "" {
 		return
 	}
-	if _, err := ParseSelector(s); err != nil {
+	if _, err := ParseSelector(s); err != nil && ps.shown(path) {
 		ps.add(path, "%v", err)
+	} else if err != nil { // its error quotes the selector
+		ps.add(path, "the value is not a selector (want json.a.b, form.x, query.x or header.X-Name)")
 	}
 }
 
 // validate checks one match condition.
-func (m *Match) validate(ps *Problems, path string) {
+func (m *Match) validate(ps *checks, path string) {
 	if m.Field == "" {
 		ps.add(path+".field", "must not be empty (e.g. form.action, json.status)")
 	} else {
@@ -127,14 +147,16 @@ func (m *Match) validate(ps *Problems, path string) {
 		ps.add(path+".in", "must list at least one value")
 	}
 	if m.Regex != "" {
-		if _, err := regexp.Compile(m.Regex); err != nil {
+		if _, err := regexp.Compile(m.Regex); err != nil && ps.shown(path+".regex") {
 			ps.add(path+".regex", "does not compile: %v", err)
+		} else if err != nil { // regexp's errors quote the expression
+			ps.add(path+".regex", "does not compile (want an RE2 regular expression)")
 		}
 	}
 }
 
 // validate checks a route's auth block.
-func (a *Auth) validate(ps *Problems, path string) {
+func (a *Auth) validate(ps *checks, path string) {
 	if len(a.AllowIPs) == 0 && a.Token == nil && a.HMAC == nil && a.StandardWebhooks == nil {
 		ps.add(path, "configures no check; set allow_ips, token, hmac or standard_webhooks, or remove auth")
 	}
@@ -146,7 +168,7 @@ func (a *Auth) validate(ps *Problems, path string) {
 			ps.add(path+".token", "set exactly one of query and header")
 		}
 		if t.Header != "" && !isToken(t.Header) {
-			ps.add(path+".token.header", "%q is not a valid header name", t.Header)
+			ps.add(path+".token.header", "%s is not a valid header name", ps.quote(path+".token.header", t.Header))
 		}
 		if len(t.All()) == 0 {
 			ps.add(path+".token.value", "must not be empty (set value or values)")
@@ -156,7 +178,7 @@ func (a *Auth) validate(ps *Problems, path string) {
 		if h.Header == "" {
 			ps.add(path+".hmac.header", "must not be empty")
 		} else if !isToken(h.Header) {
-			ps.add(path+".hmac.header", "%q is not a valid header name", h.Header)
+			ps.add(path+".hmac.header", "%s is not a valid header name", ps.quote(path+".hmac.header", h.Header))
 		}
 		if len(h.All()) == 0 {
 			ps.add(path+".hmac.secret", "must not be empty (set secret or secrets)")
@@ -164,7 +186,7 @@ func (a *Auth) validate(ps *Problems, path string) {
 		switch strings.ToLower(h.Algo) {
 		case "sha1", "sha256", "sha512":
 		default:
-			ps.add(path+".hmac.algo", "unknown algorithm %q (want sha1, sha256 or sha512)", h.Algo)
+			ps.add(path+".hmac.algo", "unknown algorithm%s (want sha1, sha256 or sha512)", ps.inline(path+".hmac.algo", h.Algo))
 		}
 	}
 	if sw := a.StandardWebhooks; sw != nil {
