@@ -201,6 +201,10 @@ func FuzzFollowRedirect(f *testing.F) {
 		f.Add(307, seed)
 		f.Add(303, seed)
 	}
+	s, _, err := newSender(testDest("d", "http://127.0.0.1:8080/start"), &scope{})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status int, location string) {
 		req := fasthttp.AcquireRequest()
 		defer fasthttp.ReleaseRequest(req)
@@ -208,7 +212,7 @@ func FuzzFollowRedirect(f *testing.F) {
 		req.Header.SetMethod("POST")
 		req.Header.Set("Authorization", "Bearer x")
 		req.SetBodyString("body")
-		if err := followRedirect(req, status, location); err != nil {
+		if _, err := s.followRedirect(req, status, location); err != nil {
 			return
 		}
 		scheme := string(req.URI().Scheme())

@@ -196,7 +196,7 @@ func TestNewSenderRejects(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := testDest("d", "http://127.0.0.1:9/")
 			mutate(&d)
-			if _, _, err := newSender(d); err == nil {
+			if _, _, err := newSender(d, &scope{}); err == nil {
 				t.Fatal("newSender accepted an unusable destination")
 			}
 		})

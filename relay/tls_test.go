@@ -53,7 +53,7 @@ func TestCAFileWithoutCertificateIsRejected(t *testing.T) {
 	}
 	d := testDest("d", "https://127.0.0.1:9/")
 	d.CAFile = path
-	if _, _, err := newSender(d); err == nil {
+	if _, _, err := newSender(d, &scope{}); err == nil {
 		t.Fatal("a CA file without a PEM certificate was accepted")
 	}
 }
