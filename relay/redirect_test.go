@@ -152,7 +152,7 @@ func TestRedirectToAnotherHostDropsCredentials(t *testing.T) {
 			})
 			before := other.count()
 			d := testDest("d", first.URL)
-			d.Headers = map[string]string{"Authorization": "Bearer secret-token"}
+			d.Headers = map[string]string{"Authorization": "Bearer secret-token", "X-Api-Key": "k3y"}
 			d.Signing = &Signing{Scheme: "standard-webhooks", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 			m := eqCallback()
 			m.Headers = append(m.Headers, queue.Header{Name: "Cookie", Value: "session=abc"}, queue.Header{Name: "X-Plain", Value: "kept"})
@@ -165,7 +165,7 @@ func TestRedirectToAnotherHostDropsCredentials(t *testing.T) {
 			} else {
 				landed = other.got()[before]
 			}
-			for _, h := range []string{"Authorization", "Cookie", "Webhook-Signature", "Webhook-Id", "Webhook-Timestamp"} {
+			for _, h := range []string{"Authorization", "X-Api-Key", "Cookie", "Webhook-Signature", "Webhook-Id", "Webhook-Timestamp"} {
 				if has := landed.Header.Get(h) != ""; has != tc.wantKept {
 					t.Errorf("%s present=%v after redirect, want %v", h, has, tc.wantKept)
 				}

@@ -22,7 +22,9 @@ func (e *refusedRedirect) Error() string { return e.reason }
 // ownListeners holds the bound addresses of relayd's own listeners (the
 // ingress and the metrics listener). It is set once they are bound, and
 // shared by every destination of a Relay.
-type ownListeners struct{ addrs atomic.Pointer[[]netip.AddrPort] }
+type ownListeners struct {
+	addrs atomic.Pointer[[]netip.AddrPort]
+}
 
 func (o *ownListeners) set(addrs []net.Addr) {
 	var list []netip.AddrPort

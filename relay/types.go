@@ -41,12 +41,12 @@ type ConsumedAuth struct {
 
 // Destination is one downstream, fully resolved (defaults applied).
 type Destination struct {
-	Name          string
-	URL           string
-	Method        string // empty = inbound method
-	Headers       map[string]string
-	Query         map[string]string
-	ForwardQuery  bool
+	Name         string
+	URL          string
+	Method       string // empty = inbound method
+	Headers      map[string]string
+	Query        map[string]string
+	ForwardQuery bool
 	// ForwardAuth passes on the credential the message's route consumed
 	// (ConsumedAuth); by default it is removed.
 	ForwardAuth bool
