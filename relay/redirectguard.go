@@ -82,6 +82,9 @@ type hostEntry struct{ host, port string }
 // parseHostEntry reads "host", "host:port", "[v6]:port", "[v6]" or "v6".
 func parseHostEntry(s string) (hostEntry, error) {
 	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "/?#@ \t") {
+		return hostEntry{}, fmt.Errorf("redirect_hosts entry %q is not a host (no scheme, path or userinfo)", s)
+	}
 	if h, p, err := net.SplitHostPort(s); err == nil {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return hostEntry{}, fmt.Errorf("redirect_hosts entry %q: bad port", s)
@@ -92,7 +95,7 @@ func parseHostEntry(s string) (hostEntry, error) {
 		return hostEntry{strings.ToLower(h), p}, nil
 	}
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if s == "" || strings.ContainsAny(s, "/?#@ ") {
+	if s == "" {
 		return hostEntry{}, fmt.Errorf("redirect_hosts entry %q is not a host", s)
 	}
 	return hostEntry{strings.ToLower(s), ""}, nil
