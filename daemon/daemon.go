@@ -90,6 +90,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		return nil, err // queue's error names the directory already
 	}
 	d.relay = relay.New(d.store, d.logger.With("component", "relay"))
+	d.relay.SetConsumedAuth(consumedAuth(cfg))
 	if err = d.relay.Apply(relayDestinations(cfg)); err != nil {
 		return nil, fmt.Errorf("configure destinations: %w", err)
 	}
@@ -114,6 +115,13 @@ func New(opts Options) (_ *Daemon, err error) {
 	if err = d.listen(cfg); err != nil {
 		return nil, err
 	}
+	// Known only once bound (port 0, socket activation): a downstream's
+	// redirect to one of them would loop messages back into relayd.
+	own := []net.Addr{d.ingLn.Addr()}
+	if d.metLn != nil {
+		own = append(own, d.metLn.Addr())
+	}
+	d.relay.SetOwnListeners(own...)
 	return d, nil
 }
 
@@ -233,11 +241,14 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		d.logger.Error("reload refused; keeping the running config", "err", err)
 		return fmt.Errorf("reload refused, running config kept: %w", err)
 	}
+	d.relay.SetConsumedAuth(consumedAuth(cfg))
 	if err := d.relay.Apply(relayDestinations(cfg)); err != nil {
+		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
 		d.logger.Error("reload refused; keeping the running config", "err", err)
 		return fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	if err := d.ingress.Apply(cfg); err != nil {
+		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
 		if rerr := d.relay.Apply(relayDestinations(d.cfg)); rerr != nil {
 			d.logger.Error("restore destinations after refused reload", "err", rerr)
 		}

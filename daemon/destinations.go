@@ -17,6 +17,8 @@ func relayDestinations(cfg *config.Config) []relay.Destination {
 			Headers:       d.Headers,
 			Query:         d.Query,
 			ForwardQuery:  d.ForwardQuery,
+			ForwardAuth:   d.ForwardAuth,
+			RedirectHosts: d.RedirectHosts,
 			TLSSkipVerify: deref(d.TLSSkipVerify, false),
 			CAFile:        d.CAFile,
 			Timeout:       d.Timeout.D(),
@@ -27,9 +29,29 @@ func relayDestinations(cfg *config.Config) []relay.Destination {
 			Retry:         retryPolicy(cfg.Defaults.Retry, d.Retry),
 		}
 		if d.Signing != nil {
-			rd.Signing = &relay.Signing{Scheme: d.Signing.Scheme, Secret: d.Signing.Secret}
+			rd.Signing = &relay.Signing{Scheme: d.Signing.Scheme, Secrets: d.Signing.All()}
 		}
 		out = append(out, rd)
+	}
+	return out
+}
+
+// consumedAuth lists, by route name, the credential each route's token
+// check consumes, which relay strips for destinations without forward_auth.
+func consumedAuth(cfg *config.Config) map[string]relay.ConsumedAuth {
+	out := map[string]relay.ConsumedAuth{}
+	for _, r := range cfg.Routes {
+		if r.Auth == nil || r.Auth.Token == nil {
+			continue
+		}
+		var c relay.ConsumedAuth
+		if q := r.Auth.Token.Query; q != "" {
+			c.Query = append(c.Query, q)
+		}
+		if h := r.Auth.Token.Header; h != "" {
+			c.Headers = append(c.Headers, h)
+		}
+		out[r.Name] = c
 	}
 	return out
 }

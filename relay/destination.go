@@ -64,8 +64,8 @@ type destination struct {
 	lastError     string
 }
 
-func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, events *eventHub) (*destination, error) {
-	s, caPEM, err := newSender(cfg)
+func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, events *eventHub, sc *scope) (*destination, error) {
+	s, caPEM, err := newSender(cfg, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (d *destination) run(ctx context.Context, after <-chan struct{}) {
 	d.dispatch(ctx)
 	close(d.jobs)
 	workers.Wait()
-	d.sender.client.CloseIdleConnections()
+	d.sender.clients.closeIdle()
 }
 
 // stop makes d lease nothing more; in-flight deliveries finish. finished

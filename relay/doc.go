@@ -1,7 +1,7 @@
 // Package relay owns delivery: per destination a dispatcher and a pool of
 // workers that lease due deliveries from the queue, the HTTP sender (its own
-// fasthttp client and TLS config per destination, redirects followed by
-// relay itself), retry classification, the backoff schedule whose next
+// fasthttp clients and TLS config per destination, redirects followed and
+// checked by relay itself), retry classification, the backoff schedule whose next
 // attempt time is written back to the queue, rate limits, the probe mode of
 // a failing destination, signing, and the stream of delivery events.
 //
@@ -25,7 +25,8 @@
 // relay sets X-Relay-Id (message id), X-Relay-Attempt (1-based) and
 // X-Request-Id (tracing id, else the message id); a signed destination gets
 // fresh webhook-id / webhook-timestamp / webhook-signature (Standard
-// Webhooks) on every attempt, replacing inbound ones.
+// Webhooks, one signature per secret) on every attempt, replacing inbound
+// ones.
 //
 // # Redirects
 //
@@ -34,8 +35,23 @@
 // keep other methods, 303 turns anything but HEAD into a bodiless GET. A
 // relative Location is resolved against the current URL. A hop to another
 // origin (scheme, host or port) drops Authorization, Cookie,
-// Proxy-Authorization and the webhook-* signing headers. Timeout bounds
-// the whole attempt, redirects included.
+// Proxy-Authorization, the webhook-* signing headers and every configured
+// header. Timeout bounds the whole attempt, redirects included.
+//
+// A redirect never reaches one of relayd's own listeners (SetOwnListeners)
+// nor a link-local address the destination does not list in RedirectHosts;
+// with RedirectHosts set, only those hosts and the destination's own. The
+// check holds for the address dialed: redirect hops go through relay's
+// dialer, which resolves and checks before it connects. A refusal is dead
+// at once. TLSSkipVerify and CAFile apply to the destination's own host and
+// its RedirectHosts; other hosts get default verification.
+//
+// # Consumed credentials
+//
+// The query parameters and headers a route's token check consumed
+// (SetConsumedAuth) are removed from what a destination without
+// ForwardAuth receives. With ForwardQuery, an inbound parameter the
+// destination's URL or Query sets is left out: the destination's wins.
 //
 // # Schedule
 //

@@ -142,7 +142,14 @@ func testLease(m *queue.Message, dest string, attempt int) *queue.Lease {
 // sendOnce builds d's sender and makes one attempt of m.
 func sendOnce(t *testing.T, d Destination, m *queue.Message, attempt int) attemptResult {
 	t.Helper()
-	s, _, err := newSender(d)
+	return sendIn(t, &scope{}, d, m, attempt)
+}
+
+// sendIn is sendOnce with the Relay-wide scope sc (own listeners, consumed
+// credentials).
+func sendIn(t *testing.T, sc *scope, d Destination, m *queue.Message, attempt int) attemptResult {
+	t.Helper()
+	s, _, err := newSender(d, sc)
 	if err != nil {
 		t.Fatalf("newSender: %v", err)
 	}

@@ -3,15 +3,19 @@ package relay
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
-// credentialHeaders are dropped on a redirect to another origin: they were
-// meant for the configured destination only.
+// credentialHeaders are dropped on a redirect to another origin, with the
+// destination's configured headers: they were meant for the configured
+// destination only.
 var credentialHeaders = []string{
 	fasthttp.HeaderAuthorization,
 	fasthttp.HeaderCookie,
@@ -24,11 +28,18 @@ var credentialHeaders = []string{
 // do sends req, following at most s.maxRedirects redirects itself, and
 // reads the final response. The deadline bounds the whole attempt.
 func (s *sender) do(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time, scratch []byte) attemptResult {
+	client, status := s.clients.first, 0
 	for hop := 0; ; hop++ {
-		if err := s.client.DoDeadline(req, resp, deadline); err != nil {
+		if err := client.DoDeadline(req, resp, deadline); err != nil {
+			// A hop the dialer refused is dead at once; status is the
+			// redirect that asked for it.
+			var refused *refusedRedirect
+			if errors.As(err, &refused) {
+				return attemptResult{status: status, err: refused, permanent: true, retryAfter: -1}
+			}
 			return attemptResult{err: err, retryAfter: -1}
 		}
-		status := resp.StatusCode()
+		status = resp.StatusCode()
 		location := resp.Header.Peek(fasthttp.HeaderLocation)
 		if !isRedirect(status) || len(location) == 0 {
 			return attemptResult{
@@ -47,9 +58,11 @@ func (s *sender) do(req *fasthttp.Request, resp *fasthttp.Response, deadline tim
 				response:   body,
 			}
 		}
-		if err := followRedirect(req, status, string(location)); err != nil {
+		next, err := s.followRedirect(req, status, string(location))
+		if err != nil {
 			return attemptResult{status: status, err: err, permanent: true, retryAfter: -1, response: body}
 		}
+		client = next
 	}
 }
 
@@ -64,8 +77,9 @@ func isRedirect(status int) bool {
 
 // followRedirect turns req into the request for the next hop: the Location
 // resolved against the current URL, the method and body per RFC 9110
-// section 15.4, and credentials dropped when the origin changes.
-func followRedirect(req *fasthttp.Request, status int, location string) error {
+// section 15.4, and credentials dropped when the origin changes. It refuses
+// a hop the destination may not make and returns the client for the hop.
+func (s *sender) followRedirect(req *fasthttp.Request, status int, location string) (*fasthttp.Client, error) {
 	cur, err := url.Parse(string(req.URI().FullURI()))
 	if err != nil {
 		// Not %w: a url.Error quotes the whole URL, whose forwarded query
@@ -74,17 +88,21 @@ func followRedirect(req *fasthttp.Request, status int, location string) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("redirect %d: the current URL does not parse: %v", status, err)
+		return nil, fmt.Errorf("redirect %d: the current URL does not parse: %v", status, err)
 	}
 	ref, err := url.Parse(location)
 	if err != nil {
-		return fmt.Errorf("redirect %d: invalid Location %q", status, redactLocation(location))
+		return nil, fmt.Errorf("redirect %d: invalid Location %q", status, redactLocation(location))
 	}
 	next := cur.ResolveReference(ref)
 	if next.Scheme != "http" && next.Scheme != "https" {
-		return fmt.Errorf("redirect %d: Location %q is not http or https", status, redactLocation(location))
+		return nil, fmt.Errorf("redirect %d: Location %q is not http or https", status, redactLocation(location))
 	}
 	next.Fragment, next.RawFragment = "", ""
+	trusted, err := s.checkHop(next)
+	if err != nil {
+		return nil, err
+	}
 
 	method, keepBody := redirectMethod(status, string(req.Header.Method()))
 	req.Header.SetMethod(method)
@@ -97,13 +115,38 @@ func followRedirect(req *fasthttp.Request, status int, location string) error {
 		req.Header.Del(fasthttp.HeaderContentEncoding)
 	}
 	if !sameOrigin(cur, next) {
-		for _, h := range credentialHeaders {
+		for _, h := range s.crossOriginDrop {
 			req.Header.Del(h)
 		}
 	}
 	req.SetRequestURI(next.String())
-	return nil
+	if trusted {
+		return s.clients.trusted, nil
+	}
+	return s.clients.other, nil
 }
+
+// checkHop refuses a hop outside redirect_hosts (when set) and, before any
+// dial, one to a literal address the dialer would refuse; it reports
+// whether the hop's host gets the destination's TLS settings.
+func (s *sender) checkHop(next *url.URL) (trusted bool, err error) {
+	host, port := strings.ToLower(next.Hostname()), effectivePort(next)
+	t := s.hops.trusted
+	trusted = t.trusts(host, port)
+	if t.restricted && !trusted {
+		return false, &refusedRedirect{fmt.Sprintf("redirect to host %s not in redirect_hosts", hostPort(host, port))}
+	}
+	if ip, perr := netip.ParseAddr(host); perr == nil {
+		n, _ := strconv.ParseUint(port, 10, 16)
+		if err := checkIP(s.hops.own, t, host, ip, uint16(n)); err != nil {
+			return false, err
+		}
+	}
+	return trusted, nil
+}
+
+// hostPort joins host and port for messages, bracketing an IPv6 host.
+func hostPort(host, port string) string { return net.JoinHostPort(host, port) }
 
 // redirectMethod returns the method of the next hop and whether the body
 // goes with it: 307/308 keep both; 301/302 turn POST into a bodiless GET

@@ -152,7 +152,7 @@ func TestRedirectToAnotherHostDropsCredentials(t *testing.T) {
 			})
 			before := other.count()
 			d := testDest("d", first.URL)
-			d.Headers = map[string]string{"Authorization": "Bearer secret-token"}
+			d.Headers = map[string]string{"Authorization": "Bearer secret-token", "X-Api-Key": "k3y"}
 			d.Signing = &Signing{Scheme: "standard-webhooks", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 			m := eqCallback()
 			m.Headers = append(m.Headers, queue.Header{Name: "Cookie", Value: "session=abc"}, queue.Header{Name: "X-Plain", Value: "kept"})
@@ -165,7 +165,7 @@ func TestRedirectToAnotherHostDropsCredentials(t *testing.T) {
 			} else {
 				landed = other.got()[before]
 			}
-			for _, h := range []string{"Authorization", "Cookie", "Webhook-Signature", "Webhook-Id", "Webhook-Timestamp"} {
+			for _, h := range []string{"Authorization", "X-Api-Key", "Cookie", "Webhook-Signature", "Webhook-Id", "Webhook-Timestamp"} {
 				if has := landed.Header.Get(h) != ""; has != tc.wantKept {
 					t.Errorf("%s present=%v after redirect, want %v", h, has, tc.wantKept)
 				}
@@ -201,6 +201,10 @@ func FuzzFollowRedirect(f *testing.F) {
 		f.Add(307, seed)
 		f.Add(303, seed)
 	}
+	s, _, err := newSender(testDest("d", "http://127.0.0.1:8080/start"), &scope{})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status int, location string) {
 		req := fasthttp.AcquireRequest()
 		defer fasthttp.ReleaseRequest(req)
@@ -208,7 +212,7 @@ func FuzzFollowRedirect(f *testing.F) {
 		req.Header.SetMethod("POST")
 		req.Header.Set("Authorization", "Bearer x")
 		req.SetBodyString("body")
-		if err := followRedirect(req, status, location); err != nil {
+		if _, err := s.followRedirect(req, status, location); err != nil {
 			return
 		}
 		scheme := string(req.URI().Scheme())

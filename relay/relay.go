@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 
 	"github.com/relayd/relayd/queue"
@@ -18,6 +19,7 @@ type Relay struct {
 	store  *queue.Store
 	logger *slog.Logger
 	events eventHub
+	scope  scope
 
 	mu       sync.Mutex
 	order    []*destination          // configuration order
@@ -52,7 +54,7 @@ func (r *Relay) Apply(dests []Destination) error {
 			return fmt.Errorf("apply destinations: %q configured twice", cfg.Name)
 		}
 		seen[cfg.Name] = true
-		d, err := newDestination(cfg, r.store, r.logger, &r.events)
+		d, err := newDestination(cfg, r.store, r.logger, &r.events, &r.scope)
 		if err != nil {
 			return fmt.Errorf("apply destination %q: %w", cfg.Name, err)
 		}
@@ -112,6 +114,16 @@ func (r *Relay) retire(old *destination) <-chan struct{} {
 	r.retiring = append(kept, old)
 	return old.finished()
 }
+
+// SetOwnListeners tells relay the bound addresses of relayd's own
+// listeners; a redirect that would reach one of them is refused. A
+// listener on 0.0.0.0 or :: stands for every local address with its port.
+func (r *Relay) SetOwnListeners(addrs ...net.Addr) { r.scope.own.set(addrs) }
+
+// SetConsumedAuth installs, by route name, the credentials each route's
+// auth consumed; they are removed from what is forwarded to a destination
+// without ForwardAuth. Called at startup and on every reload.
+func (r *Relay) SetConsumedAuth(byRoute map[string]ConsumedAuth) { r.scope.consumed.set(byRoute) }
 
 // Start runs the dispatchers of every enabled destination and returns; they
 // run until ctx is cancelled or Close. A second call is an error.

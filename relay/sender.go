@@ -34,14 +34,23 @@ type header struct{ name, value string }
 // sender sends one attempt of a delivery to one destination, following
 // redirects itself.
 type sender struct {
-	client       *fasthttp.Client
-	url          string // destination URL with its configured query
+	clients *hopClients
+	hops    *hopDialer // checks redirect hops; its trusted hosts too
+	url     string     // destination URL with its configured query
+	// ownParams are the query parameters url sets; a forwarded inbound
+	// one of the same name is left out, so the destination's value wins.
+	ownParams    map[string]bool
 	method       string // empty = the inbound method
 	headers      []header
 	forwardQuery bool
-	timeout      time.Duration // whole attempt, redirects included
-	maxRedirects int
-	secret       string // standard-webhooks secret; empty = unsigned
+	forwardAuth  bool            // pass on what the route's auth consumed
+	consumed     *consumedRoutes // shared by the Relay, set on reload
+	// crossOriginDrop are the headers a hop to another origin loses:
+	// credentials, signatures and every configured header.
+	crossOriginDrop []string
+	timeout         time.Duration // whole attempt, redirects included
+	maxRedirects    int
+	secrets         []string // standard-webhooks secrets; nil = unsigned
 }
 
 // attemptResult is what one attempt, redirects included, came to.
@@ -74,7 +83,11 @@ func (s *sender) send(l *queue.Lease, now time.Time, scratch []byte) attemptResu
 // build fills req for attempt l.Attempt of l.Message.
 func (s *sender) build(req *fasthttp.Request, l *queue.Lease, now time.Time) {
 	m := l.Message
-	req.SetRequestURI(s.targetURL(m.Query))
+	var consumed ConsumedAuth
+	if !s.forwardAuth {
+		consumed = s.consumed.of(m.Route)
+	}
+	req.SetRequestURI(s.targetURL(m.Query, consumed.Query))
 	method := s.method
 	if method == "" {
 		method = m.Method
@@ -88,7 +101,7 @@ func (s *sender) build(req *fasthttp.Request, l *queue.Lease, now time.Time) {
 
 	connListed := connectionListed(m.Headers)
 	for _, h := range m.Headers {
-		if forwarded(h.Name, connListed) {
+		if forwarded(h.Name, connListed) && !contains(consumed.Headers, h.Name, true) {
 			req.Header.Add(h.Name, h.Value)
 		}
 	}
@@ -102,9 +115,9 @@ func (s *sender) build(req *fasthttp.Request, l *queue.Lease, now time.Time) {
 		requestID = m.ID
 	}
 	req.Header.Set(headerRequestID, requestID)
-	if s.secret != "" {
-		// The secret was checked when the destination was built.
-		sig, _ := webhooksig.Sign(s.secret, m.ID, now, m.Body)
+	if len(s.secrets) > 0 {
+		// The secrets were checked when the destination was built.
+		sig, _ := webhooksig.SignAll(s.secrets, m.ID, now, m.Body)
 		req.Header.Set(headerWebhookID, m.ID)
 		req.Header.Set(headerWebhookTS, strconv.FormatInt(now.Unix(), 10))
 		req.Header.Set(headerWebhookSig, sig)
@@ -113,9 +126,20 @@ func (s *sender) build(req *fasthttp.Request, l *queue.Lease, now time.Time) {
 	req.SetBodyRaw(m.Body)
 }
 
-func (s *sender) targetURL(inboundQuery string) string {
+// targetURL is the destination URL, with the inbound query appended when
+// forward_query is set, less the parameters the URL sets itself and those
+// the route's auth consumed.
+func (s *sender) targetURL(inboundQuery string, consumed []string) string {
 	if !s.forwardQuery || inboundQuery == "" {
 		return s.url
+	}
+	if len(s.ownParams) > 0 || len(consumed) > 0 {
+		inboundQuery = filterQuery(inboundQuery, func(name string) bool {
+			return s.ownParams[name] || contains(consumed, name, false)
+		})
+		if inboundQuery == "" {
+			return s.url
+		}
 	}
 	sep := "?"
 	if strings.Contains(s.url, "?") {

@@ -122,6 +122,9 @@ func TestSendQuery(t *testing.T) {
 		"url query + both":       {"/cb?fixed=1", map[string]string{"source": "relayd"}, true, "serverId=42", "fixed=1&source=relayd&serverId=42"},
 		"url query + forwarded":  {"/cb?fixed=1", nil, true, "crStatus=ok", "fixed=1&crStatus=ok"},
 		"forward, empty inbound": {"/cb", nil, true, "", ""},
+		"destination value wins": {"/cb", map[string]string{"secret": "X"}, true, "serverId=42&secret=Y&s%65cret=Z&b=%2F", "secret=X&serverId=42&b=%2F"},
+		"url value wins":         {"/cb?fixed=1", nil, true, "fixed=2&serverId=42", "fixed=1&serverId=42"},
+		"only a repeat inbound":  {"/cb", map[string]string{"secret": "X"}, true, "secret=Y", "secret=X"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -196,7 +199,7 @@ func TestNewSenderRejects(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := testDest("d", "http://127.0.0.1:9/")
 			mutate(&d)
-			if _, _, err := newSender(d); err == nil {
+			if _, _, err := newSender(d, &scope{}); err == nil {
 				t.Fatal("newSender accepted an unusable destination")
 			}
 		})
@@ -245,5 +248,63 @@ func TestSendConnectionRefusedIsRetryable(t *testing.T) {
 	res := sendOnce(t, testDest("d", url), eqCallback(), 1)
 	if res.err == nil || classify(res, nil) != verdictRetry {
 		t.Fatalf("want a retryable network error, got %d %v", res.status, res.err)
+	}
+}
+
+func TestSendStripsConsumedAuth(t *testing.T) {
+	consumed := map[string]ConsumedAuth{"eq-callback": {Query: []string{"secret"}, Headers: []string{"X-Token"}}}
+	cases := map[string]struct {
+		route       string
+		forwardAuth bool
+		wantQuery   string
+		wantToken   string
+	}{
+		"stripped":               {"eq-callback", false, "serverId=42&b=%2F&&x=secret", ""},
+		"forward_auth keeps it":  {"eq-callback", true, "serverId=42&secret=s%20x&b=%2F&&x=secret", "t0k"},
+		"another route keeps it": {"other", false, "serverId=42&secret=s%20x&b=%2F&&x=secret", "t0k"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newSink(t, nil)
+			d := testDest("d", s.URL)
+			d.ForwardQuery, d.ForwardAuth = true, tc.forwardAuth
+			m := eqCallback()
+			m.Route = tc.route
+			m.Query = "serverId=42&secret=s%20x&b=%2F&&x=secret"
+			m.Headers = append(m.Headers, queue.Header{Name: "x-token", Value: "t0k"}, queue.Header{Name: "X-Other", Value: "o"})
+			sc := &scope{}
+			sc.consumed.set(consumed)
+			if res := sendIn(t, sc, d, m, 1); res.status != 200 {
+				t.Fatalf("send: %d %v", res.status, res.err)
+			}
+			got := s.got()[0]
+			if got.RawQuery != tc.wantQuery {
+				t.Errorf("query %q, want %q", got.RawQuery, tc.wantQuery)
+			}
+			if tok := got.Header.Get("X-Token"); tok != tc.wantToken || got.Header.Get("X-Other") != "o" {
+				t.Errorf("X-Token %q X-Other %q, want %q and o", tok, got.Header.Get("X-Other"), tc.wantToken)
+			}
+		})
+	}
+}
+
+func TestSendSignsWithEverySecret(t *testing.T) {
+	const oldSecret, newSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_bmV3IHNlY3JldCBmb3Igcm90YXRpb24="
+	s := newSink(t, nil)
+	d := testDest("d", s.URL)
+	d.Signing = &Signing{Scheme: "standard-webhooks", Secret: oldSecret, Secrets: []string{newSecret}}
+	sendOnce(t, d, eqCallback(), 1)
+	got := s.got()[0]
+	id, ts, sig := got.Header.Get("webhook-id"), got.Header.Get("webhook-timestamp"), got.Header.Get("webhook-signature")
+	parts := strings.Fields(sig)
+	if len(parts) != 2 || !strings.HasPrefix(parts[0], "v1,") || !strings.HasPrefix(parts[1], "v1,") {
+		t.Fatalf("webhook-signature %q, want two space-separated v1 signatures", sig)
+	}
+	for i, secret := range []string{oldSecret, newSecret} {
+		// Each signature alone verifies with its own secret: a receiver
+		// that knows either one accepts the request.
+		if err := webhooksig.Verify(secret, id, ts, parts[i], got.Body, time.Now(), time.Minute); err != nil {
+			t.Errorf("signature %d does not verify with secret %d: %v", i+1, i+1, err)
+		}
 	}
 }

@@ -26,16 +26,34 @@ type RetryPolicy struct {
 type Signing struct {
 	Scheme string // "standard-webhooks"
 	Secret string // "whsec_<base64>"
+	// Secrets are more secrets, for rotation: a request carries one
+	// signature per secret (Secret's first).
+	Secrets []string
+}
+
+// ConsumedAuth names the credential a route's auth consumed: the query
+// parameters and headers of its token check. They are not forwarded to a
+// destination without ForwardAuth.
+type ConsumedAuth struct {
+	Query   []string
+	Headers []string
 }
 
 // Destination is one downstream, fully resolved (defaults applied).
 type Destination struct {
-	Name          string
-	URL           string
-	Method        string // empty = inbound method
-	Headers       map[string]string
-	Query         map[string]string
-	ForwardQuery  bool
+	Name         string
+	URL          string
+	Method       string // empty = inbound method
+	Headers      map[string]string
+	Query        map[string]string
+	ForwardQuery bool
+	// ForwardAuth passes on the credential the message's route consumed
+	// (ConsumedAuth); by default it is removed.
+	ForwardAuth bool
+	// RedirectHosts, when set, are the only hosts besides the URL's own a
+	// redirect may lead to ("host" for any port, "host:port" for one);
+	// they may be link-local and get the TLS settings below.
+	RedirectHosts []string
 	TLSSkipVerify bool
 	CAFile        string
 	Timeout       time.Duration

@@ -59,6 +59,8 @@ func TestBadConfigs(t *testing.T) {
 			{"destinations[3].retry.randomization", "at least 0"},
 			{"destinations[4].ca_file", "holds no PEM certificate"},
 			{"destinations[4].signing.secret", "not valid base64"},
+			{"destinations[4].redirect_hosts[0]", "no scheme, path or userinfo"},
+			{"destinations[4].redirect_hosts[3]", "port must be 1-65535"},
 		},
 		"routes.yaml": {
 			{"routes[0].path_prefix", "only one of path and path_prefix"},

@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -119,6 +120,11 @@ func (d *Destination) validate(ps *checks, path string) {
 			ps.add(path+".query", "parameter names must not be empty")
 		}
 	}
+	for i, h := range d.RedirectHosts {
+		if msg := redirectHostProblem(h); msg != "" {
+			ps.add(indexPath(path+".redirect_hosts", i), "%s", msg)
+		}
+	}
 	if d.CAFile != "" {
 		checkCAFile(ps, path+".ca_file", d.CAFile)
 	}
@@ -137,6 +143,28 @@ func (d *Destination) validate(ps *checks, path string) {
 	if d.Retry != nil {
 		d.Retry.validate(ps, path+".retry")
 	}
+}
+
+// redirectHostProblem says what is wrong with a redirect_hosts entry
+// ("host", "host:port", "[v6]:port" or a bare IPv6 address); "" if nothing.
+// relay reads the entries the same way.
+func redirectHostProblem(entry string) string {
+	if strings.ContainsAny(entry, "/?#@ \t") {
+		return fmt.Sprintf("%q must be a host name or address (no scheme, path or userinfo)", entry)
+	}
+	host, port, err := net.SplitHostPort(entry)
+	if err != nil {
+		host, port = strings.TrimSuffix(strings.TrimPrefix(entry, "["), "]"), ""
+	}
+	if host == "" {
+		return "must be a host name or address, with an optional :port"
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("%q: port must be 1-65535", entry)
+		}
+	}
+	return ""
 }
 
 // validate checks a retry schedule.

@@ -43,6 +43,24 @@ func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
 	return "v1," + base64.StdEncoding.EncodeToString(mac(key, msgID, ts.Unix(), body)), nil
 }
 
+// SignAll returns the webhook-signature header value with one signature
+// per secret, space separated ("v1,<sig1> v1,<sig2>"), so a receiver that
+// knows any one of the secrets verifies it while a secret is rotated.
+func SignAll(secrets []string, msgID string, ts time.Time, body []byte) (string, error) {
+	if len(secrets) == 0 {
+		return "", errors.New("no signing secret")
+	}
+	sigs := make([]string, 0, len(secrets))
+	for i, secret := range secrets {
+		sig, err := Sign(secret, msgID, ts, body)
+		if err != nil {
+			return "", fmt.Errorf("signing secret %d: %w", i+1, err)
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
+}
+
 // Verify checks the three Standard Webhooks headers against body. signature
 // may hold several space-separated "v1,<base64>" values (key rotation); one
 // match is enough. The timestamp must be within tolerance of now.
