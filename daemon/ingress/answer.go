@@ -14,6 +14,8 @@ const (
 	codeUnauthorized     = "unauthorized"
 	codeForbidden        = "forbidden"
 	codeTooLarge         = "too_large"
+	codeHeaderTooLarge   = "header_too_large"
+	codeTooManyConns     = "too_many_connections"
 	codeBadRequest       = "bad_request"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"

@@ -11,8 +11,15 @@
 // match conditions, auth and keys, server.trusted_proxies,
 // server.status_token and server.max_body_size (the limit is handed to
 // fasthttp per request from HeaderReceived). Fixed until restart:
-// server.listen, server.read_timeout and server.idle_timeout, which belong
-// to the listening fasthttp.Server.
+// server.listen, server.read_timeout, server.write_timeout,
+// server.idle_timeout, server.max_header_size, server.max_conns and
+// server.max_conns_per_ip, which belong to the listening fasthttp.Server
+// and the connection-capping listener wrapped around its listener.
+//
+// Nothing of a refused request is echoed or logged beyond its method, path
+// and peer: an unparseable one gets a fixed answer per error class (431
+// header_too_large, 400 bad_request, ...), and every rejection line is
+// paced per class (rateLog).
 //
 // Decisions where SPEC.md is silent:
 //   - auth: every configured check must pass.

@@ -34,6 +34,11 @@ var (
 // persist → answer. A panic is recovered and answered 500.
 func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	defer s.recoverPanic(ctx)
+	if conflictingFraming(ctx.Request.Header.RawHeaders()) {
+		ctx.SetConnectionClose()
+		s.reject(ctx, nil, &rejection{fasthttp.StatusBadRequest, codeBadRequest, "request has both Content-Length and Transfer-Encoding", ""})
+		return
+	}
 	t := s.table.Load()
 	if path := ctx.Path(); bytes.HasPrefix(path, relayPrefix) {
 		s.serveRelay(ctx, t, path)
@@ -275,7 +280,8 @@ func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
 }
 
 // reject answers an error and logs it once: Warn for auth failures and
-// unavailability, Info for the rest (routing and malformed requests).
+// unavailability, Info for the rest (routing and malformed requests). Lines
+// are paced per error code (rateLog).
 func (s *Server) reject(ctx *fasthttp.RequestCtx, r *route, rej *rejection) {
 	writeError(ctx, rej.status, rej.code, rej.message)
 	level := slog.LevelInfo
@@ -283,17 +289,21 @@ func (s *Server) reject(ctx *fasthttp.RequestCtx, r *route, rej *rejection) {
 	case fasthttp.StatusUnauthorized, fasthttp.StatusForbidden, fasthttp.StatusServiceUnavailable:
 		level = slog.LevelWarn
 	}
-	if !s.logger.Enabled(context.Background(), level) {
+	ok, suppressed := s.admitLog(level, rej.code)
+	if !ok {
 		return
 	}
 	name := ""
 	if r != nil {
 		name = r.name
 	}
-	attrs := []any{"route", name, "status", rej.status, "reason", rej.message}
+	attrs := []any{"error", rej.code, "route", name, "status", rej.status, "reason", rej.message}
 	if rej.detail != "" {
 		attrs = append(attrs, "detail", rej.detail)
 	}
 	attrs = append(attrs, "method", string(ctx.Method()), "path", string(ctx.Path()), "remote", ctx.RemoteIP().String())
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed", suppressed)
+	}
 	s.logger.Log(context.Background(), level, "callback rejected", attrs...)
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -39,6 +39,14 @@ type Server struct {
 	table atomic.Pointer[table]
 	http  *fasthttp.Server
 
+	// Fixed until restart, like the listener they belong to.
+	maxHeader          int
+	maxConns, maxPerIP int
+	// rejectLog paces the rejection log lines per error class.
+	rejectLog *rateLog
+	// conns is the listener's connection cap, once Serve has started.
+	conns atomic.Pointer[connLimiter]
+
 	// persistCtx bounds Enqueue calls; Shutdown cancels it only when its own
 	// context expires, so graceful shutdown lets in-flight writes finish.
 	persistCtx    context.Context
@@ -59,25 +67,38 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile routes: %w", err)
 	}
-	s := &Server{store: opts.Store, logger: opts.Logger, status: opts.Status, version: opts.Version}
+	s := &Server{store: opts.Store, logger: opts.Logger, status: opts.Status, version: opts.Version,
+		maxHeader: int(cfg.Server.MaxHeaderSize), maxConns: cfg.Server.MaxConns, maxPerIP: cfg.Server.MaxConnsPerIP,
+		rejectLog: newRateLog(rejectLogRate, rejectLogBurst, nil)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.maxHeader <= 0 {
+		s.maxHeader = int(config.Default().Server.MaxHeaderSize)
 	}
 	s.persistCtx, s.cancelPersist = context.WithCancel(context.Background())
 	s.table.Store(t)
 	s.http = &fasthttp.Server{
-		Name:               "relayd",
-		Handler:            s.Handler,
-		ErrorHandler:       s.readError,
-		HeaderReceived:     s.headerReceived,
-		ReadTimeout:        cfg.Server.ReadTimeout.D(),
-		IdleTimeout:        cfg.Server.IdleTimeout.D(),
+		Name:           "relayd",
+		Handler:        s.Handler,
+		ErrorHandler:   s.readError,
+		HeaderReceived: s.headerReceived,
+		ReadTimeout:    cfg.Server.ReadTimeout.D(),
+		WriteTimeout:   cfg.Server.WriteTimeout.D(),
+		IdleTimeout:    cfg.Server.IdleTimeout.D(),
+		// The request line and header block must fit in the read buffer;
+		// fasthttp refuses a larger one with *ErrSmallBuffer (431 here).
+		ReadBufferSize:     s.maxHeader,
 		MaxRequestBodySize: t.maxBody,
 		// The raw body is what is stored and forwarded: pre-parsing a
 		// multipart form would consume it. Forms are parsed lazily.
 		DisablePreParseMultipartForm: true,
 		NoDefaultContentType:         true,
-		Logger:                       fasthttpLogger{s.logger},
+		// fasthttp's parse errors quote the request (query string,
+		// Authorization); neither the answers nor the log use their text,
+		// and this keeps it out of the errors themselves.
+		SecureErrorLogMessage: true,
+		Logger:                fasthttpLogger{s.logger},
 	}
 	return s, nil
 }
@@ -98,6 +119,11 @@ func (s *Server) Apply(cfg *config.Config) error {
 func (s *Server) Serve(ln net.Listener) error {
 	s.logger.Debug("serving callbacks", "addr", ln.Addr().String(), "version", s.version,
 		"routes", len(s.table.Load().routes))
+	if s.maxConns > 0 || s.maxPerIP > 0 {
+		cl := newConnLimiter(ln, s.maxConns, s.maxPerIP, s.connRefused)
+		s.conns.Store(cl)
+		ln = cl
+	}
 	if err := s.http.Serve(ln); err != nil {
 		return fmt.Errorf("serve callbacks on %s: %w", ln.Addr(), err)
 	}
@@ -121,30 +147,24 @@ func (s *Server) headerReceived(*fasthttp.RequestHeader) fasthttp.RequestConfig 
 	return fasthttp.RequestConfig{MaxRequestBodySize: s.table.Load().maxBody}
 }
 
-// readError answers requests fasthttp refused before the handler ran.
-func (s *Server) readError(ctx *fasthttp.RequestCtx, err error) {
-	var ne net.Error
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		s.reject(ctx, nil, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("body is larger than max_body_size (%d bytes)", s.table.Load().maxBody), ""})
-	case errors.As(err, &ne) && ne.Timeout():
-		s.reject(ctx, nil, &rejection{fasthttp.StatusRequestTimeout, codeBadRequest, "request not read within read_timeout", ""})
-	default:
-		s.reject(ctx, nil, &rejection{fasthttp.StatusBadRequest, codeBadRequest, "malformed HTTP request: " + err.Error(), ""})
-	}
-}
-
-// fasthttpLogger sends fasthttp's own messages to slog at Warn. Its
-// "error when serving connection" lines repeat a request error that
-// readError already answered and logged, so they go to Debug: one line per
-// event.
-type fasthttpLogger struct{ l *slog.Logger }
-
-func (f fasthttpLogger) Printf(format string, args ...any) {
-	msg := "fasthttp: " + fmt.Sprintf(format, args...)
-	if strings.HasPrefix(format, "error when serving connection") {
-		f.l.Debug(msg)
+// connRefused logs a connection turned away by a cap.
+func (s *Server) connRefused(class string, peer netip.Addr, limit int) {
+	ok, suppressed := s.admitLog(slog.LevelWarn, class)
+	if !ok {
 		return
 	}
-	f.l.Warn(msg)
+	attrs := []any{"error", class, "status", fasthttp.StatusServiceUnavailable, "limit", limit, "remote", peer.String()}
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed", suppressed)
+	}
+	s.logger.Warn("connection refused", attrs...)
+}
+
+// admitLog reports whether a rejection line of class may be written at
+// level now, and how many lines of that class were held back before it.
+func (s *Server) admitLog(level slog.Level, class string) (ok bool, suppressed int) {
+	if !s.logger.Enabled(context.Background(), level) {
+		return false, 0
+	}
+	return s.rejectLog.allow(class)
 }
