@@ -94,13 +94,13 @@ func New(opts Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("configure destinations: %w", err)
 	}
 	d.admin = admin.New(admin.Options{
-		Store:        d.store,
-		Relay:        d.relay,
-		Logger:       d.logger.With("component", "admin"),
-		Version:      opts.Version,
-		Started:      d.started,
-		Reload:       d.Reload,
-		CensorFields: d.censorFields,
+		Store:   d.store,
+		Relay:   d.relay,
+		Logger:  d.logger.With("component", "admin"),
+		Version: opts.Version,
+		Started: d.started,
+		Reload:  d.Reload,
+		Censor:  d.censor,
 	})
 	d.ingress, err = ingress.New(cfg, ingress.Options{
 		Store:   d.store,
@@ -149,12 +149,6 @@ func (d *Daemon) Healthy() error {
 		return err
 	}
 	return nil
-}
-
-func (d *Daemon) censorFields() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cfg.Server.CensorFields
 }
 
 // Run serves callbacks and the admin socket and delivers until ctx is

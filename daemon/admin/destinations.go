@@ -72,10 +72,11 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 	list := client.DestinationList{Destinations: []client.Destination{}}
+	c := s.censor()
 	for _, row := range s.destinationRows() {
 		list.Destinations = append(list.Destinations, client.Destination{
 			Name:                row.status.Name,
-			URL:                 row.status.URL,
+			URL:                 c.url(row.status.URL),
 			State:               row.status.State,
 			Pending:             row.counts.Pending,
 			Retrying:            row.counts.Retrying,
@@ -84,7 +85,7 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 			InFlight:            row.status.InFlight,
 			ConsecutiveFailures: row.status.ConsecutiveFailures,
 			LastAttemptAt:       timePtr(row.status.LastAttemptAt),
-			LastError:           row.status.LastError,
+			LastError:           c.text(row.status.LastError),
 		})
 	}
 	writeJSON(w, http.StatusOK, list)

@@ -28,9 +28,9 @@ type Options struct {
 	// Reload re-reads the config; its error (every problem of a refused
 	// config) is passed to the operator as is.
 	Reload func(ctx context.Context) error
-	// CensorFields returns the current server.censor_fields; they are
-	// added to DefaultCensorFields.
-	CensorFields func() []string
+	// Censor returns the current censoring rules (from the running
+	// config); nil censors DefaultCensorFields only.
+	Censor func() CensorRules
 }
 
 // Server is the admin API.

@@ -79,7 +79,7 @@ type Options struct {
 	// (path /<name>); default billing and mailer.
 	Destinations []string
 	Reload       func(ctx context.Context) error
-	CensorFields []string
+	Censor       admin.CensorRules
 	Version      string
 }
 
@@ -121,11 +121,11 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go e.Relay.Start(ctx)
-	censor := opts.CensorFields
+	censor := opts.Censor
 	e.Server = admin.New(admin.Options{
 		Store: store, Relay: e.Relay, Logger: logger, Version: opts.Version,
 		Started: time.Now().Add(-time.Minute), Reload: opts.Reload,
-		CensorFields: func() []string { return censor },
+		Censor: func() admin.CensorRules { return censor },
 	})
 	dir, err := os.MkdirTemp("", "ra") // short: unix socket paths are limited to 108 bytes
 	if err != nil {
