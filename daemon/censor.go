@@ -36,3 +36,9 @@ func (d *Daemon) censor() admin.CensorRules {
 	defer d.mu.Unlock()
 	return censorRules(d.cfg)
 }
+
+// adminAccess is who may use the admin socket (admin.group,
+// admin.readonly_group); admin.* changes need a restart.
+func adminAccess(cfg *config.Config) admin.Access {
+	return admin.Access{Group: cfg.Admin.Group, ReadonlyGroup: cfg.Admin.ReadonlyGroup}
+}

@@ -101,6 +101,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		Started: d.started,
 		Reload:  d.Reload,
 		Censor:  d.censor,
+		Access:  adminAccess(cfg),
 	})
 	d.ingress, err = ingress.New(cfg, ingress.Options{
 		Store:   d.store,
@@ -125,7 +126,7 @@ func (d *Daemon) listen(cfg *config.Config) (err error) {
 			return fmt.Errorf("listen for callbacks on %s: %w", cfg.Server.Listen, err)
 		}
 	}
-	if d.adminLn, err = admin.Listen(cfg.Admin.Socket); err != nil {
+	if d.adminLn, err = admin.Listen(cfg.Admin.Socket, adminAccess(cfg)); err != nil {
 		return fmt.Errorf("open admin socket: %w", err)
 	}
 	if cfg.Admin.MetricsListen != "" {

@@ -93,21 +93,21 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	logDetail(r.Context(), "destination", name)
 	if err := s.opts.Relay.Pause(name); err != nil {
 		s.destinationError(w, "pause", name, err)
 		return
 	}
-	s.logger.Info("destination paused by operator", "destination", name)
 	writeJSON(w, http.StatusOK, client.DestinationState{Destination: name, State: relay.StatePaused})
 }
 
 func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	logDetail(r.Context(), "destination", name)
 	if err := s.opts.Relay.Resume(name); err != nil {
 		s.destinationError(w, "resume", name, err)
 		return
 	}
-	s.logger.Info("destination resumed by operator", "destination", name)
 	state := relay.StateActive
 	for _, d := range s.opts.Relay.Destinations() {
 		if d.Name == name && d.State != relay.StatePaused {

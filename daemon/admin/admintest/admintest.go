@@ -81,6 +81,8 @@ type Options struct {
 	Reload       func(ctx context.Context) error
 	Censor       admin.CensorRules
 	Version      string
+	// Logger receives the admin server's logs; nil discards them.
+	Logger *slog.Logger
 }
 
 // Env is a running admin server and everything behind it.
@@ -122,8 +124,12 @@ func Start(t testing.TB, opts Options) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	go e.Relay.Start(ctx)
 	censor := opts.Censor
+	adminLogger := logger
+	if opts.Logger != nil {
+		adminLogger = opts.Logger
+	}
 	e.Server = admin.New(admin.Options{
-		Store: store, Relay: e.Relay, Logger: logger, Version: opts.Version,
+		Store: store, Relay: e.Relay, Logger: adminLogger, Version: opts.Version,
 		Started: time.Now().Add(-time.Minute), Reload: opts.Reload,
 		Censor: func() admin.CensorRules { return censor },
 	})
@@ -132,7 +138,7 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	e.Socket = filepath.Join(dir, "admin.sock")
-	ln, err := admin.Listen(e.Socket)
+	ln, err := admin.Listen(e.Socket, admin.Access{})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
