@@ -95,13 +95,14 @@ func New(opts Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("configure destinations: %w", err)
 	}
 	d.admin = admin.New(admin.Options{
-		Store:        d.store,
-		Relay:        d.relay,
-		Logger:       d.logger.With("component", "admin"),
-		Version:      opts.Version,
-		Started:      d.started,
-		Reload:       d.Reload,
-		CensorFields: d.censorFields,
+		Store:   d.store,
+		Relay:   d.relay,
+		Logger:  d.logger.With("component", "admin"),
+		Version: opts.Version,
+		Started: d.started,
+		Reload:  d.Reload,
+		Censor:  d.censor,
+		Access:  adminAccess(cfg),
 	})
 	d.ingress, err = ingress.New(cfg, ingress.Options{
 		Store:   d.store,
@@ -133,7 +134,7 @@ func (d *Daemon) listen(cfg *config.Config) (err error) {
 			return fmt.Errorf("listen for callbacks on %s: %w", cfg.Server.Listen, err)
 		}
 	}
-	if d.adminLn, err = admin.Listen(cfg.Admin.Socket); err != nil {
+	if d.adminLn, err = admin.Listen(cfg.Admin.Socket, adminAccess(cfg)); err != nil {
 		return fmt.Errorf("open admin socket: %w", err)
 	}
 	if cfg.Admin.MetricsListen != "" {
@@ -157,12 +158,6 @@ func (d *Daemon) Healthy() error {
 		return err
 	}
 	return nil
-}
-
-func (d *Daemon) censorFields() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cfg.Server.CensorFields
 }
 
 // Run serves callbacks and the admin socket and delivers until ctx is

@@ -10,5 +10,8 @@
 // only in memory (schedule.go): a crash forgets them and the delivery is due
 // again (at least once).
 //
+// The store directory is 0700 and its files 0600 (private.go): it holds
+// bodies and headers uncensored.
+//
 // queue imports nothing of relayd's.
 package queue

@@ -109,12 +109,20 @@ func Open(opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "queue")
+	if err := makePrivateDir(opts.Dir); err != nil {
+		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
+	}
 	bo := badgerOptions(opts.Dir, log)
 	if opts.memTableSize > 0 {
 		bo.MemTableSize = opts.memTableSize
 	}
 	db, err := badger.Open(bo)
 	if err != nil {
+		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
+	}
+	// After badger.Open: it has created the files it needs to start.
+	if err := tightenModes(opts.Dir); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
 	if err := dropReceivedIndex(db); err != nil {

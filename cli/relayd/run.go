@@ -24,6 +24,10 @@ var logFlag = &cli.StringFlag{
 }
 
 func runAction(c *cli.Context) error {
+	// The store holds bodies and headers uncensored: every file relayd
+	// creates is its user's alone, whatever umask it was started with.
+	// The admin socket's mode is set explicitly.
+	syscall.Umask(0o077)
 	logger, err := newLogger(c.String("log-level"))
 	if err != nil {
 		return err

@@ -9,13 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relayd/relayd/daemon/admin"
 	"github.com/relayd/relayd/daemon/admin/admintest"
 	"github.com/relayd/relayd/daemon/admin/client"
 	"github.com/relayd/relayd/queue"
+	"github.com/relayd/relayd/relay"
 )
 
 func TestShowCensorsRenderedCopyOnly(t *testing.T) {
-	e := admintest.Start(t, admintest.Options{CensorFields: []string{"card"}})
+	e := admintest.Start(t, admintest.Options{Censor: admin.CensorRules{Fields: []string{"card"}}})
 	if _, err := e.Client.Pause(bg, "billing"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +126,73 @@ func TestShowCensorsAttemptResponses(t *testing.T) {
 	got := m.Deliveries[0].Attempts[0].Response
 	if strings.Contains(got, "tok-777") || !strings.Contains(got, `"message":"quota"`) {
 		t.Fatalf("attempt response shown as %s", got)
+	}
+}
+
+// Every configured secret value, wherever it shows up in a message, and
+// every name a route's auth reads, are censored in show and in the status
+// endpoint's JSON.
+func TestShowCensorsSecretsAndAuthNames(t *testing.T) {
+	const secret, other = "cAnArY-secret-91", "cAnArY-hmac-key-22"
+	e := admintest.Start(t, admintest.Options{Censor: admin.CensorRules{
+		Names: []string{"X-Hook-Sig", "sid", "webhook-signature"}, Secrets: []string{secret, other},
+	}})
+	if _, err := e.Client.Pause(bg, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	id := e.Enqueue(t, &queue.Message{
+		Query:     "sid=opaque-sid-1&note=" + secret,
+		Body:      []byte(`{"comment":"key is ` + secret + `","n":1}`),
+		TracingID: "tr-" + other, Destinations: []string{"billing", "unrouted"},
+		Headers: []queue.Header{
+			{Name: "Content-Type", Value: "application/json"},
+			{Name: "X-Hook-Sig", Value: "sha256=opaque-sig-2"},
+			{Name: "webhook-signature", Value: "v1,opaque-sig-3"},
+			{Name: "X-Note", Value: "Bearer " + other},
+		},
+	})
+	ls, err := e.Store.Lease("unrouted", time.Now(), 1)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("lease: %d, %v", len(ls), err)
+	}
+	err = e.Store.Complete(ls[0], queue.Outcome{Result: queue.Dead, Attempt: queue.Attempt{
+		At: time.Now(), Status: 401, Error: "401 for https://h/p?k=" + secret,
+		Response: []byte("error=denied&refresh=" + other + "&access_token=opaque-tok-4")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, code := e.Server.MessageJSON(id)
+	if code != http.StatusOK {
+		t.Fatalf("MessageJSON: %d %s", code, js)
+	}
+	for _, hidden := range []string{secret, other, "opaque-sid-1", "opaque-sig-2", "opaque-sig-3", "opaque-tok-4"} {
+		if strings.Contains(string(js), hidden) {
+			t.Errorf("%q shown: %s", hidden, js)
+		}
+	}
+	for _, kept := range []string{`key is censored`, "note=censored", "error=denied&refresh=censored&access_token=censored"} {
+		if !strings.Contains(string(js), kept) {
+			t.Errorf("%q missing: %s", kept, js)
+		}
+	}
+}
+
+// relayctl destinations shows each URL without its userinfo and query
+// values, and a last error without secret values.
+func TestDestinationsCensorURL(t *testing.T) {
+	const pw = "cAnArY-url-pw-5"
+	e := admintest.Start(t, admintest.Options{Censor: admin.CensorRules{Secrets: []string{pw}}})
+	u := strings.Replace(e.Sink.URL, "http://", "http://hook:"+pw+"@", 1) + "/p?secret=" + pw + "&source=relayd"
+	if err := e.Relay.Apply([]relay.Destination{admintest.Destination("billing", u)}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.Client.Destinations(bg)
+	if err != nil || len(list.Destinations) == 0 {
+		t.Fatalf("destinations: %+v %v", list, err)
+	}
+	got := list.Destinations[0].URL
+	want := strings.Replace(e.Sink.URL, "http://", "http://censored@", 1) + "/p?secret=censored&source=censored"
+	if got != want {
+		t.Fatalf("url shown as %s, want %s", got, want)
 	}
 }

@@ -42,6 +42,7 @@ func (s *Server) handleTail(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fl.Flush()
 	enc := json.NewEncoder(w)
+	c := s.censor()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -52,7 +53,7 @@ func (s *Server) handleTail(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if err := enc.Encode(renderEvent(ev)); err != nil {
+			if err := enc.Encode(renderEvent(ev, c)); err != nil {
 				return
 			}
 			fl.Flush()
@@ -60,14 +61,14 @@ func (s *Server) handleTail(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func renderEvent(ev relay.Event) client.Event {
+func renderEvent(ev relay.Event, c censor) client.Event {
 	return client.Event{
 		At:            ev.At.UTC(),
 		ID:            ev.MessageID,
 		Destination:   ev.Destination,
 		Attempt:       ev.Attempt,
 		Status:        ev.Status,
-		Error:         ev.Error,
+		Error:         c.text(ev.Error),
 		DurationMS:    ev.Duration.Milliseconds(),
 		Result:        ev.Result,
 		NextAttemptAt: timePtr(ev.NextAttemptAt),

@@ -72,10 +72,11 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 	list := client.DestinationList{Destinations: []client.Destination{}}
+	c := s.censor()
 	for _, row := range s.destinationRows() {
 		list.Destinations = append(list.Destinations, client.Destination{
 			Name:                row.status.Name,
-			URL:                 row.status.URL,
+			URL:                 c.url(row.status.URL),
 			State:               row.status.State,
 			Pending:             row.counts.Pending,
 			Retrying:            row.counts.Retrying,
@@ -84,7 +85,7 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 			InFlight:            row.status.InFlight,
 			ConsecutiveFailures: row.status.ConsecutiveFailures,
 			LastAttemptAt:       timePtr(row.status.LastAttemptAt),
-			LastError:           row.status.LastError,
+			LastError:           c.text(row.status.LastError),
 		})
 	}
 	writeJSON(w, http.StatusOK, list)
@@ -92,21 +93,21 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	logDetail(r.Context(), "destination", name)
 	if err := s.opts.Relay.Pause(name); err != nil {
 		s.destinationError(w, "pause", name, err)
 		return
 	}
-	s.logger.Info("destination paused by operator", "destination", name)
 	writeJSON(w, http.StatusOK, client.DestinationState{Destination: name, State: relay.StatePaused})
 }
 
 func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	logDetail(r.Context(), "destination", name)
 	if err := s.opts.Relay.Resume(name); err != nil {
 		s.destinationError(w, "resume", name, err)
 		return
 	}
-	s.logger.Info("destination resumed by operator", "destination", name)
 	state := relay.StateActive
 	for _, d := range s.opts.Relay.Destinations() {
 		if d.Name == name && d.State != relay.StatePaused {

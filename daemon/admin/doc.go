@@ -5,6 +5,12 @@
 // ingress status endpoint answers with, and serves the optional
 // /metrics, /healthz and /readyz listener.
 //
+// Every admin connection's peer is read from the kernel (SO_PEERCRED) at
+// Accept, and each request is checked against it (access.go): root,
+// relayd's own user and admin.group may run everything, admin.readonly_group
+// the GET (read) commands only; each mutating command is logged once with
+// the peer's uid and user name.
+//
 // Its wire types and client live in admin/client, which imports nothing of
 // relayd's. admin imports queue and relay; it must not import ingress or
 // the daemon package (the daemon wires admin, not the other way round).

@@ -6,16 +6,37 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
-// Listen opens the admin unix socket at socketPath with mode 0660, creating
-// its parent directory (0750) when missing. A stale socket file that nobody
-// answers on is replaced; a socket another process listens on is an error.
-func Listen(socketPath string) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(socketPath), 0o750); err != nil {
+// Listen opens the admin unix socket at socketPath, creating its parent
+// directory when missing: 0750, or 0755 when access names a group (its
+// members need not be in relayd's group to reach the socket). The socket
+// is 0660, in admin.group when set. With a read-only group as well it is
+// 0666: a file has one group, and connecting grants nothing by itself,
+// because every request is checked against the peer the kernel reports.
+// A stale socket file that nobody answers on is replaced; a socket
+// another process listens on is an error.
+func Listen(socketPath string, access Access) (net.Listener, error) {
+	dirMode := os.FileMode(0o750)
+	if access.Group != "" || access.ReadonlyGroup != "" {
+		dirMode = 0o755
+	}
+	if err := os.MkdirAll(filepath.Dir(socketPath), dirMode); err != nil {
 		return nil, fmt.Errorf("create admin socket directory: %w", err)
+	}
+	gid := -1
+	if access.Group != "" {
+		g, err := user.LookupGroup(access.Group)
+		if err != nil {
+			return nil, fmt.Errorf("admin.group %q: %w", access.Group, err)
+		}
+		if gid, err = strconv.Atoi(g.Gid); err != nil {
+			return nil, fmt.Errorf("admin.group %q: gid %q: %w", access.Group, g.Gid, err)
+		}
 	}
 	if err := removeStale(socketPath); err != nil {
 		return nil, err
@@ -24,13 +45,30 @@ func Listen(socketPath string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on admin socket %s: %w", socketPath, err)
 	}
-	// net.Listen creates the socket under the umask; the group (relayctl
-	// users) needs read and write.
-	if err := os.Chmod(socketPath, 0o660); err != nil {
+	if err := socketOwner(socketPath, gid, access.ReadonlyGroup != ""); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("chmod admin socket %s: %w", socketPath, err)
+		return nil, err
 	}
 	return ln, nil
+}
+
+// socketOwner sets the socket's group (gid -1 keeps relayd's) and mode.
+// net.Listen creates the socket under the umask (0077 in relayd), so the
+// mode is always set explicitly.
+func socketOwner(socketPath string, gid int, anyone bool) error {
+	if gid >= 0 {
+		if err := os.Chown(socketPath, -1, gid); err != nil {
+			return fmt.Errorf("chown admin socket %s to group %d: %w", socketPath, gid, err)
+		}
+	}
+	mode := os.FileMode(0o660)
+	if anyone {
+		mode = 0o666
+	}
+	if err := os.Chmod(socketPath, mode); err != nil {
+		return fmt.Errorf("chmod admin socket %s: %w", socketPath, err)
+	}
+	return nil
 }
 
 // removeStale deletes a socket file left by a relayd that did not exit

@@ -22,7 +22,7 @@ func shortDir(t *testing.T) string {
 
 func TestListenModesAndParentDir(t *testing.T) {
 	sock := filepath.Join(shortDir(t), "run", "a.sock")
-	ln, err := admin.Listen(sock)
+	ln, err := admin.Listen(sock, admin.Access{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestListenReplacesStaleSocket(t *testing.T) {
 	if _, err := os.Stat(sock); err != nil {
 		t.Fatalf("stale socket not left behind: %v", err)
 	}
-	ln, err := admin.Listen(sock)
+	ln, err := admin.Listen(sock, admin.Access{})
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
@@ -64,12 +64,12 @@ func TestListenReplacesStaleSocket(t *testing.T) {
 func TestListenRefusesLiveSocketAndNonSocket(t *testing.T) {
 	dir := shortDir(t)
 	sock := filepath.Join(dir, "a.sock")
-	live, err := admin.Listen(sock)
+	live, err := admin.Listen(sock, admin.Access{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer live.Close()
-	if _, err := admin.Listen(sock); err == nil || !strings.Contains(err.Error(), "in use by another relayd") {
+	if _, err := admin.Listen(sock, admin.Access{}); err == nil || !strings.Contains(err.Error(), "in use by another relayd") {
 		t.Fatalf("second Listen: %v", err)
 	}
 	if conn, err := net.Dial("unix", sock); err != nil {
@@ -79,7 +79,7 @@ func TestListenRefusesLiveSocketAndNonSocket(t *testing.T) {
 	}
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, []byte("x"), 0o600)
-	if _, err := admin.Listen(file); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := admin.Listen(file, admin.Access{}); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Fatalf("regular file: %v", err)
 	}
 	if b, _ := os.ReadFile(file); string(b) != "x" {

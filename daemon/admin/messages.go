@@ -161,7 +161,7 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "replay: %v", err)
 		return
 	}
-	s.logger.Info("replayed by operator", "deliveries", n, "ids", len(req.IDs),
+	logDetail(r.Context(), "deliveries", n, "ids", len(req.IDs),
 		"destination", req.Destination, "state", req.State)
 	writeJSON(w, http.StatusOK, client.ReplayResult{Replayed: n})
 }
@@ -228,6 +228,6 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "purge: %v", err)
 		return
 	}
-	s.logger.Info("purged by operator", "deliveries", n, "state", state, "destination", f.Destination)
+	logDetail(r.Context(), "deliveries", n, "state", state, "destination", f.Destination)
 	writeJSON(w, http.StatusOK, client.PurgeResult{Purged: n})
 }

@@ -30,12 +30,12 @@ func renderMessage(m *queue.Message, ds []*queue.Delivery, paused map[string]boo
 		Route:          m.Route,
 		ReceivedAt:     m.ReceivedAt.UTC(),
 		Method:         m.Method,
-		Path:           m.Path,
+		Path:           c.text(m.Path),
 		Query:          c.query(m.Query),
 		Headers:        map[string]string{},
-		TracingID:      m.TracingID,
-		IdempotencyKey: m.IdempotencyKey,
-		OrderingKey:    m.OrderingKey,
+		TracingID:      c.text(m.TracingID),
+		IdempotencyKey: c.text(m.IdempotencyKey),
+		OrderingKey:    c.text(m.OrderingKey),
 		RemoteAddr:     m.RemoteAddr,
 		Deliveries:     make([]client.Delivery, 0, len(ds)),
 	}
@@ -44,11 +44,11 @@ func renderMessage(m *queue.Message, ds []*queue.Delivery, paused map[string]boo
 		if strings.EqualFold(h.Name, "Content-Type") {
 			contentType = h.Value
 		}
-		v := c.header(h.Name, h.Value)
-		if prev, ok := out.Headers[h.Name]; ok {
+		name, v := c.text(h.Name), c.header(h.Name, h.Value)
+		if prev, ok := out.Headers[name]; ok {
 			v = prev + ", " + v
 		}
-		out.Headers[h.Name] = v
+		out.Headers[name] = v
 	}
 	body := c.body(contentType, m.Body)
 	if utf8.Valid(body) {
@@ -82,11 +82,12 @@ func renderDelivery(d *queue.Delivery, paused map[string]bool, c censor) client.
 			At:         a.At.UTC(),
 			DurationMS: a.Duration.Milliseconds(),
 			Status:     a.Status,
-			Error:      a.Error,
+			Error:      c.text(a.Error),
 			// Downstream answers may carry tokens too. Only the
 			// snippet's first 1 KiB is kept and not its Content-Type:
-			// a JSON answer that fits is censored, others are shown.
-			Response: strings.ToValidUTF8(string(c.body("", a.Response)), "\uFFFD"),
+			// a JSON or form answer is censored by field name, any
+			// answer by secret value.
+			Response: strings.ToValidUTF8(string(c.snippet(a.Response)), "\uFFFD"),
 		})
 	}
 	return out
@@ -108,11 +109,13 @@ func renderSummary(s queue.Summary, paused map[string]bool) client.MessageSummar
 	return out
 }
 
+// censor is built from the current rules on every request, so a reload's
+// new secrets and names apply at once.
 func (s *Server) censor() censor {
-	if s.opts.CensorFields == nil {
-		return newCensor(nil)
+	if s.opts.Censor == nil {
+		return newCensor(CensorRules{})
 	}
-	return newCensor(s.opts.CensorFields())
+	return newCensor(s.opts.Censor())
 }
 
 // message renders one message, or returns queue.ErrNotFound.

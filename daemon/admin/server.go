@@ -28,9 +28,12 @@ type Options struct {
 	// Reload re-reads the config; its error (every problem of a refused
 	// config) is passed to the operator as is.
 	Reload func(ctx context.Context) error
-	// CensorFields returns the current server.censor_fields; they are
-	// added to DefaultCensorFields.
-	CensorFields func() []string
+	// Censor returns the current censoring rules (from the running
+	// config); nil censors DefaultCensorFields only.
+	Censor func() CensorRules
+	// Access says who may run which command, besides root and relayd's
+	// own user; it is checked against each connection's peer.
+	Access Access
 }
 
 // Server is the admin API.
@@ -67,7 +70,8 @@ func New(opts Options) *Server {
 		writeError(w, http.StatusNotFound, "no admin endpoint %s %s", r.Method, r.URL.Path)
 	})
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           s.checkPeer(mux),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
@@ -76,8 +80,10 @@ func New(opts Options) *Server {
 
 // Serve answers admin requests on ln until Shutdown; it returns nil after
 // Shutdown.
+// Every connection's peer is read at Accept; a request from a peer that
+// may not run it is answered 403.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := s.srv.Serve(peerListener{ln}); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

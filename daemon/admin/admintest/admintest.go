@@ -79,8 +79,10 @@ type Options struct {
 	// (path /<name>); default billing and mailer.
 	Destinations []string
 	Reload       func(ctx context.Context) error
-	CensorFields []string
+	Censor       admin.CensorRules
 	Version      string
+	// Logger receives the admin server's logs; nil discards them.
+	Logger *slog.Logger
 }
 
 // Env is a running admin server and everything behind it.
@@ -121,18 +123,22 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go e.Relay.Start(ctx)
-	censor := opts.CensorFields
+	censor := opts.Censor
+	adminLogger := logger
+	if opts.Logger != nil {
+		adminLogger = opts.Logger
+	}
 	e.Server = admin.New(admin.Options{
-		Store: store, Relay: e.Relay, Logger: logger, Version: opts.Version,
+		Store: store, Relay: e.Relay, Logger: adminLogger, Version: opts.Version,
 		Started: time.Now().Add(-time.Minute), Reload: opts.Reload,
-		CensorFields: func() []string { return censor },
+		Censor: func() admin.CensorRules { return censor },
 	})
 	dir, err := os.MkdirTemp("", "ra") // short: unix socket paths are limited to 108 bytes
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Socket = filepath.Join(dir, "admin.sock")
-	ln, err := admin.Listen(e.Socket)
+	ln, err := admin.Listen(e.Socket, admin.Access{})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
