@@ -172,6 +172,7 @@ func setProductionEnv(t *testing.T) {
 		"EQ_HMAC_SECRET":         "eq-hmac-secret",
 		"SOLUS_SECRET":           "solus-secret",
 		"WHMCS_HOOK_SECRET":      "whmcs-hook-secret",
+		"OPS_ALERTS_TOKEN":       "ops-alerts-token",
 		"PLATFORM_API_KEY":       "platform-key",
 		"BROKER_TOKEN":           "broker-token",
 		"EVENTS_WEBHOOK_SECRET":  "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",

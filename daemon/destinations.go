@@ -27,6 +27,10 @@ func relayDestinations(cfg *config.Config) []relay.Destination {
 			RateLimit:     d.RateLimit,
 			Enabled:       deref(d.Enabled, true),
 			Retry:         retryPolicy(cfg.Defaults.Retry, d.Retry),
+			DeadLetter:    d.DeadLetter,
+		}
+		if b := d.Breaker; b != nil { // config.Load fills it in
+			rd.BreakerFailures, rd.FailingAfter = b.Failures, b.FailingAfter
 		}
 		if d.Signing != nil {
 			rd.Signing = &relay.Signing{Scheme: d.Signing.Scheme, Secrets: d.Signing.All()}

@@ -63,6 +63,13 @@ type Destination struct {
 	Signing       *Signing
 	Enabled       bool
 	Retry         RetryPolicy
+	// BreakerFailures retryable failures in a row open the breaker
+	// (backing-off); FailingAfter dead deliveries in a row show failing.
+	BreakerFailures int
+	FailingAfter    int
+	// DeadLetter names the destination each dead delivery is announced
+	// to; empty = none.
+	DeadLetter string
 }
 
 // Destination states as shown to operators.

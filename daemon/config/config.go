@@ -70,6 +70,16 @@ type Defaults struct {
 	TLSSkipVerify *bool    `yaml:"tls_skip_verify"`
 	Concurrency   int      `yaml:"concurrency"`
 	Retry         Retry    `yaml:"retry"`
+	Breaker       Breaker  `yaml:"breaker"`
+}
+
+// Breaker is a destination's health rule: after Failures retryable
+// failures in a row nothing is sent to it for a cooldown (backing-off);
+// after FailingAfter dead deliveries in a row it shows failing until a
+// delivery succeeds.
+type Breaker struct {
+	Failures     int `yaml:"failures"`
+	FailingAfter int `yaml:"failing_after"`
 }
 
 // Retry is a retry schedule: exponential backoff with jitter, bounded by
@@ -112,6 +122,11 @@ type Destination struct {
 	Enabled       *bool    `yaml:"enabled"`
 	// Retry overrides fields of defaults.retry for this destination only.
 	Retry *Retry `yaml:"retry"`
+	// Breaker overrides fields of defaults.breaker for this destination.
+	Breaker *Breaker `yaml:"breaker"`
+	// DeadLetter names the destination each delivery that goes dead is
+	// announced to; empty = none.
+	DeadLetter string `yaml:"dead_letter"`
 }
 
 // Signing signs outgoing deliveries.

@@ -39,6 +39,7 @@ func Default() *Config {
 				MaxAttempts:     0,
 				OnStatus:        []StatusMatch{{408, 408}, {425, 425}, {429, 429}, {500, 599}},
 			},
+			Breaker: Breaker{Failures: 3, FailingAfter: 5},
 		},
 	}
 }
@@ -84,6 +85,8 @@ func (c *Config) ApplyDefaults() {
 	setIfNil(&dd.TLSSkipVerify, *def.Defaults.TLSSkipVerify)
 	setIfZero(&dd.Concurrency, def.Defaults.Concurrency)
 	dd.Retry.inherit(&def.Defaults.Retry)
+	setIfZero(&dd.Breaker.Failures, def.Defaults.Breaker.Failures)
+	setIfZero(&dd.Breaker.FailingAfter, def.Defaults.Breaker.FailingAfter)
 
 	for i := range c.Destinations {
 		c.Destinations[i].inherit(dd)
@@ -105,6 +108,11 @@ func (d *Destination) inherit(dd *Defaults) {
 		d.Retry = &Retry{}
 	}
 	d.Retry.inherit(&dd.Retry)
+	if d.Breaker == nil {
+		d.Breaker = &Breaker{}
+	}
+	setIfZero(&d.Breaker.Failures, dd.Breaker.Failures)
+	setIfZero(&d.Breaker.FailingAfter, dd.Breaker.FailingAfter)
 }
 
 // inherit fills r's unset fields from base, copying rather than sharing

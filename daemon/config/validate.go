@@ -80,6 +80,38 @@ func (c *Config) validateDefaults(ps *checks) {
 	checkRedirects(ps, "defaults.max_redirects", d.MaxRedirects)
 	checkConcurrency(ps, "defaults.concurrency", d.Concurrency)
 	d.Retry.validate(ps, "defaults.retry")
+	d.Breaker.validate(ps, "defaults.breaker")
+}
+
+// validate checks a breaker block.
+func (b *Breaker) validate(ps *checks, path string) {
+	if b.Failures < 1 {
+		ps.add(path+".failures", "must be at least 1")
+	}
+	if b.FailingAfter < 1 {
+		ps.add(path+".failing_after", "must be at least 1")
+	}
+}
+
+// validateDeadLetters checks that each dead_letter names another known
+// destination that has no dead_letter of its own (no chains, no loops).
+func (c *Config) validateDeadLetters(ps *checks, known map[string]int) {
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		if d.DeadLetter == "" {
+			continue
+		}
+		path := indexPath("destinations", i) + ".dead_letter"
+		j, ok := known[d.DeadLetter]
+		switch {
+		case !ok:
+			ps.add(path, "unknown destination%s", ps.inline(path, d.DeadLetter))
+		case d.DeadLetter == d.Name:
+			ps.add(path, "a destination cannot be its own dead_letter")
+		case c.Destinations[j].DeadLetter != "":
+			ps.add(path, "%s has a dead_letter of its own; a dead-letter destination must not (no chains)", indexPath("destinations", j))
+		}
+	}
 }
 
 // validateDestinations checks every destination and returns the index of
@@ -97,6 +129,7 @@ func (c *Config) validateDestinations(ps *checks) map[string]int {
 		}
 		d.validate(ps, path)
 	}
+	c.validateDeadLetters(ps, known)
 	return known
 }
 
@@ -142,6 +175,9 @@ func (d *Destination) validate(ps *checks, path string) {
 	}
 	if d.Retry != nil {
 		d.Retry.validate(ps, path+".retry")
+	}
+	if d.Breaker != nil {
+		d.Breaker.validate(ps, path+".breaker")
 	}
 }
 
