@@ -25,20 +25,29 @@ import (
 // standard_webhooks.tolerance is not set.
 const defaultWebhookTolerance = 5 * time.Minute
 
+// The Standard Webhooks headers a sender signs with; webhook-id is also the
+// default idempotency key of a route that verifies them.
+const (
+	headerWebhookID        = "webhook-id"
+	headerWebhookTimestamp = "webhook-timestamp"
+	headerWebhookSignature = "webhook-signature"
+)
+
 // authCheck is a compiled config.Auth: every configured check must pass.
+// Each check accepts any one of its configured secrets (rotation).
 type authCheck struct {
 	allow []netip.Prefix // empty = any client
 
 	tokenQuery, tokenHeader string
-	token                   []byte // nil = no token check
+	tokenSums               [][sha256.Size]byte // SHA-256 of each token; nil = no token check
 
-	hmacHeader string
-	hmacPrefix []byte
-	hmacSecret []byte
-	hmacHash   func() hash.Hash // nil = no HMAC check
+	hmacHeader  string
+	hmacPrefix  []byte
+	hmacSecrets [][]byte
+	hmacHash    func() hash.Hash // nil = no HMAC check
+	hmacSize    int              // bytes of hmacHash's sum
 
-	webhookSecret    string // "" = no Standard Webhooks check
-	webhookTolerance time.Duration
+	webhooks *webhooksig.Verifier // nil = no Standard Webhooks check
 }
 
 func compileAuth(a *config.Auth) (*authCheck, error) {
@@ -54,37 +63,49 @@ func compileAuth(a *config.Auth) (*authCheck, error) {
 		if t.Query == "" && t.Header == "" {
 			return nil, fmt.Errorf("token: query or header is required")
 		}
-		if t.Value == "" {
-			return nil, fmt.Errorf("token: value is empty")
+		if len(t.All()) == 0 {
+			return nil, fmt.Errorf("token: value is empty (set value or values)")
 		}
-		c.tokenQuery, c.tokenHeader, c.token = t.Query, t.Header, []byte(t.Value)
+		c.tokenQuery, c.tokenHeader = t.Query, t.Header
+		for _, v := range t.All() {
+			c.tokenSums = append(c.tokenSums, sha256.Sum256([]byte(v)))
+		}
 	}
 	if h := a.HMAC; h != nil {
-		if h.Header == "" || h.Secret == "" {
-			return nil, fmt.Errorf("hmac: header and secret are required")
+		if c.hmacHash, err = compileHMAC(h); err != nil {
+			return nil, fmt.Errorf("hmac: %w", err)
 		}
-		switch strings.ToLower(h.Algo) {
-		case "", "sha256":
-			c.hmacHash = sha256.New
-		case "sha1":
-			c.hmacHash = sha1.New
-		case "sha512":
-			c.hmacHash = sha512.New
-		default:
-			return nil, fmt.Errorf("hmac: algo %q is not sha256, sha1 or sha512", h.Algo)
+		c.hmacHeader, c.hmacPrefix, c.hmacSize = h.Header, []byte(h.Prefix), c.hmacHash().Size()
+		for _, s := range h.All() {
+			c.hmacSecrets = append(c.hmacSecrets, []byte(s))
 		}
-		c.hmacHeader, c.hmacPrefix, c.hmacSecret = h.Header, []byte(h.Prefix), []byte(h.Secret)
 	}
 	if w := a.StandardWebhooks; w != nil {
-		if _, err := webhooksig.DecodeSecret(w.Secret); err != nil {
-			return nil, fmt.Errorf("standard_webhooks: %w", err)
+		tolerance := w.Tolerance.D()
+		if tolerance <= 0 {
+			tolerance = defaultWebhookTolerance
 		}
-		c.webhookSecret, c.webhookTolerance = w.Secret, w.Tolerance.D()
-		if c.webhookTolerance <= 0 {
-			c.webhookTolerance = defaultWebhookTolerance
+		if c.webhooks, err = webhooksig.NewVerifier(w.All(), tolerance); err != nil {
+			return nil, fmt.Errorf("standard_webhooks: %w", err)
 		}
 	}
 	return c, nil
+}
+
+// compileHMAC checks an hmac block and returns its hash.
+func compileHMAC(h *config.HMACAuth) (func() hash.Hash, error) {
+	if h.Header == "" || len(h.All()) == 0 {
+		return nil, fmt.Errorf("header and secret (or secrets) are required")
+	}
+	switch strings.ToLower(h.Algo) {
+	case "", "sha256":
+		return sha256.New, nil
+	case "sha1":
+		return sha1.New, nil
+	case "sha512":
+		return sha512.New, nil
+	}
+	return nil, fmt.Errorf("algo %q is not sha256, sha1 or sha512", h.Algo)
 }
 
 // rejection is why a request was refused: its status, code and message
@@ -101,16 +122,16 @@ func (c *authCheck) check(ctx *fasthttp.RequestCtx, client netip.Addr, now time.
 	if len(c.allow) > 0 && !(client.IsValid() && containsAddr(c.allow, client)) {
 		return &rejection{fasthttp.StatusForbidden, codeForbidden, "client address is not allowed", ""}
 	}
-	if c.token != nil && !c.tokenOK(ctx) {
+	if c.tokenSums != nil && !c.tokenOK(c.presentedToken(ctx)) {
 		return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "token is missing or wrong", ""}
 	}
-	if c.hmacHash != nil && !c.hmacOK(ctx) {
+	if c.hmacHash != nil && !c.hmacOK(ctx.Request.Header.Peek(c.hmacHeader), ctx.Request.Body()) {
 		return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "HMAC signature is missing or wrong", ""}
 	}
-	if c.webhookSecret != "" {
+	if c.webhooks != nil {
 		h := &ctx.Request.Header
-		err := webhooksig.Verify(c.webhookSecret, string(h.Peek("webhook-id")), string(h.Peek("webhook-timestamp")),
-			string(h.Peek("webhook-signature")), ctx.Request.Body(), now, c.webhookTolerance)
+		err := c.webhooks.Verify(string(h.Peek(headerWebhookID)), string(h.Peek(headerWebhookTimestamp)),
+			string(h.Peek(headerWebhookSignature)), ctx.Request.Body(), now)
 		if err != nil {
 			return &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "webhook signature: " + err.Error(), ""}
 		}
@@ -118,9 +139,9 @@ func (c *authCheck) check(ctx *fasthttp.RequestCtx, client netip.Addr, now time.
 	return nil
 }
 
-// tokenOK compares the presented token in constant time. With both a
-// header and a query parameter configured, the header is used when present.
-func (c *authCheck) tokenOK(ctx *fasthttp.RequestCtx) bool {
+// presentedToken is the token the request carries: the configured header
+// when present, else the configured query parameter; nil when neither.
+func (c *authCheck) presentedToken(ctx *fasthttp.RequestCtx) []byte {
 	var got []byte
 	if c.tokenHeader != "" {
 		got = ctx.Request.Header.Peek(c.tokenHeader)
@@ -128,26 +149,49 @@ func (c *authCheck) tokenOK(ctx *fasthttp.RequestCtx) bool {
 	if got == nil && c.tokenQuery != "" {
 		got = ctx.QueryArgs().Peek(c.tokenQuery)
 	}
-	return got != nil && subtle.ConstantTimeCompare(got, c.token) == 1
+	return got
 }
 
-// hmacOK checks hex(HMAC(secret, raw body)) after the configured prefix.
-func (c *authCheck) hmacOK(ctx *fasthttp.RequestCtx) bool {
-	got := bytes.TrimSpace(ctx.Request.Header.Peek(c.hmacHeader))
+// tokenOK reports whether got is one of the configured tokens. It compares
+// SHA-256 sums, so the time taken depends neither on how much of a token
+// matched nor on its length, and it compares against every token, so it
+// does not tell which one matched.
+func (c *authCheck) tokenOK(got []byte) bool {
+	if got == nil {
+		return false
+	}
+	sum := sha256.Sum256(got)
+	match := 0
+	for i := range c.tokenSums {
+		match |= subtle.ConstantTimeCompare(sum[:], c.tokenSums[i][:])
+	}
+	return match == 1
+}
+
+// hmacOK checks header, hex(HMAC(secret, body)) after the configured
+// prefix, against every configured secret without stopping at a match.
+func (c *authCheck) hmacOK(header, body []byte) bool {
+	got := bytes.TrimSpace(header)
 	if !bytes.HasPrefix(got, c.hmacPrefix) {
 		return false
 	}
 	got = got[len(c.hmacPrefix):]
-	mac := hmac.New(c.hmacHash, c.hmacSecret)
-	mac.Write(ctx.Request.Body())
-	var sumBuf [sha512.Size]byte
-	sum := mac.Sum(sumBuf[:0])
-	if hex.DecodedLen(len(got)) != len(sum) {
+	if hex.DecodedLen(len(got)) != c.hmacSize {
 		return false
 	}
 	var gotBuf [sha512.Size]byte
 	n, err := hex.Decode(gotBuf[:], got)
-	return err == nil && hmac.Equal(gotBuf[:n], sum)
+	if err != nil {
+		return false
+	}
+	match := 0
+	var sumBuf [sha512.Size]byte
+	for _, secret := range c.hmacSecrets {
+		mac := hmac.New(c.hmacHash, secret)
+		mac.Write(body)
+		match |= subtle.ConstantTimeCompare(gotBuf[:n], mac.Sum(sumBuf[:0]))
+	}
+	return match == 1
 }
 
 func parsePrefixes(ss []string) ([]netip.Prefix, error) {

@@ -21,8 +21,19 @@
 // header_too_large, 400 bad_request, ...), and every rejection line is
 // paced per class (rateLog).
 //
+// Auth: every configured check must pass, and each check (token, hmac,
+// standard_webhooks) accepts any one of its configured secrets, compared
+// against all of them so the time taken does not say which matched. The
+// token a route's auth consumed (its query parameter or header) is removed
+// from the message before it is persisted (credential.go), unless a
+// destination of the route has forward_auth; signatures are kept. A route
+// with standard_webhooks and no idempotency_key is deduplicated by
+// webhook-id.
+//
 // Decisions where SPEC.md is silent:
-//   - auth: every configured check must pass.
+//   - A key (idempotency, ordering, tracing) that selects a token the route
+//     removes is refused when the route is compiled: it would store the
+//     credential.
 //   - A JSON selector that meets JSON null finds nothing (exists: false).
 //     Objects and arrays are selected as their compact JSON text; array
 //     elements are selected by index (json.nodes.0.name).

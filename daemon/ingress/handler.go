@@ -132,6 +132,7 @@ func buildMessage(rq *request, r *route, client netip.Addr) (*queue.Message, err
 		Destinations: r.dests,
 	}
 	copyText(ctx, m)
+	r.credential.strip(m)
 	if client.IsValid() {
 		m.RemoteAddr = client.String()
 	}

@@ -30,6 +30,10 @@ type route struct {
 
 	idempotency, ordering, tracing *selector // nil = none
 
+	// credential is removed from the message before it is persisted;
+	// zero when no token is consumed or a destination has forward_auth.
+	credential consumedCredential
+
 	dests      []string
 	answerTail []byte // ,"route":…,"destinations":[…] rendered once
 }
@@ -63,8 +67,12 @@ func compile(cfg *config.Config) (*table, error) {
 	if t.trusted, err = parsePrefixes(cfg.Server.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
 	}
+	forwardAuth := map[string]bool{}
+	for _, d := range cfg.Destinations {
+		forwardAuth[d.Name] = d.ForwardAuth
+	}
 	for i := range cfg.Routes {
-		r, err := compileRoute(&cfg.Routes[i])
+		r, err := compileRoute(&cfg.Routes[i], forwardAuth)
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d] (%s): %w", i, cfg.Routes[i].Name, err)
 		}
@@ -73,7 +81,9 @@ func compile(cfg *config.Config) (*table, error) {
 	return t, nil
 }
 
-func compileRoute(cr *config.Route) (*route, error) {
+// compileRoute compiles one route; forwardAuth says which destinations
+// take the inbound credential.
+func compileRoute(cr *config.Route, forwardAuth map[string]bool) (*route, error) {
 	r := &route{name: cr.Name, dests: slices.Clone(cr.Destinations)}
 	switch {
 	case cr.Path != "" && cr.PathPrefix != "":
@@ -102,22 +112,48 @@ func compileRoute(cr *config.Route) (*route, error) {
 	if r.auth, err = compileAuth(cr.Auth); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	if err := r.compileKeys(cr, forwardAuth); err != nil {
+		return nil, err
+	}
+	r.answerTail = appendRouteTail(nil, r.name, r.dests)
+	return r, nil
+}
+
+// compileKeys compiles the idempotency, ordering and tracing keys and
+// decides whether the route's token is removed before persisting. A route
+// verifying Standard Webhooks without an idempotency_key is deduplicated
+// by webhook-id: a sender's retry of the same delivery is not enqueued
+// twice.
+func (r *route) compileKeys(cr *config.Route, forwardAuth map[string]bool) error {
+	idem := cr.IdempotencyKey
+	if idem == "" && cr.Auth != nil && cr.Auth.StandardWebhooks != nil {
+		idem = "header." + headerWebhookID
+	}
 	keys := []struct {
 		dst  **selector
 		text string
 		name string
 	}{
-		{&r.idempotency, cr.IdempotencyKey, "idempotency_key"},
+		{&r.idempotency, idem, "idempotency_key"},
 		{&r.ordering, cr.OrderingKey, "ordering_key"},
 		{&r.tracing, cr.TracingKey, "tracing_key"},
 	}
+	var err error
 	for _, k := range keys {
 		if *k.dst, err = compileSelector(k.text); err != nil {
-			return nil, fmt.Errorf("%s: %w", k.name, err)
+			return fmt.Errorf("%s: %w", k.name, err)
 		}
 	}
-	r.answerTail = appendRouteTail(nil, r.name, r.dests)
-	return r, nil
+	if cr.Auth == nil || cr.Auth.Token == nil || slices.ContainsFunc(r.dests, func(d string) bool { return forwardAuth[d] }) {
+		return nil
+	}
+	r.credential = consumedCredential{query: cr.Auth.Token.Query, header: cr.Auth.Token.Header}
+	for _, k := range keys {
+		if sel := *k.dst; sel != nil && r.credential.reads(sel) {
+			return fmt.Errorf("%s: %s reads the token auth consumes, which is not stored (set forward_auth on a destination to keep it)", k.name, sel.text)
+		}
+	}
+	return nil
 }
 
 func compileCondition(m *config.Match) (condition, error) {

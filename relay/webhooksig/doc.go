@@ -2,6 +2,11 @@
 // (https://www.standardwebhooks.com): HMAC-SHA256 over "id.timestamp.body"
 // with a "whsec_"-prefixed base64 secret, carried as "v1,<base64>".
 //
-// relay signs outgoing deliveries with it; ingress verifies inbound ones.
+// relay signs outgoing deliveries with it (Sign); ingress verifies inbound
+// ones with a Verifier, which accepts any of several secrets so that a
+// sender's secret can be rotated. A timestamp must be less than the
+// tolerance from now; a signature header may list several signatures, of
+// which only v1 ones count.
+//
 // It imports nothing of relayd's.
 package webhooksig

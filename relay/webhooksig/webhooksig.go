@@ -3,6 +3,7 @@ package webhooksig
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -61,36 +62,84 @@ func SignAll(secrets []string, msgID string, ts time.Time, body []byte) (string,
 	return strings.Join(sigs, " "), nil
 }
 
-// Verify checks the three Standard Webhooks headers against body. signature
-// may hold several space-separated "v1,<base64>" values (key rotation); one
-// match is enough. The timestamp must be within tolerance of now.
+// Verify checks the three Standard Webhooks headers against body with one
+// secret: NewVerifier([]string{secret}, tolerance).Verify(...).
 func Verify(secret, msgID, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	if msgID == "" || timestamp == "" || signature == "" {
-		return ErrMissingHeaders
-	}
-	key, err := DecodeSecret(secret)
+	v, err := NewVerifier([]string{secret}, tolerance)
 	if err != nil {
 		return err
+	}
+	return v.Verify(msgID, timestamp, signature, body, now)
+}
+
+// Verifier checks inbound signatures against several secrets (rotation):
+// a request passes when one of its signatures was made with any one of
+// them.
+type Verifier struct {
+	keys      [][]byte
+	tolerance time.Duration
+}
+
+// NewVerifier decodes every secret ("whsec_<base64>"); at least one is
+// required. A timestamp must be less than tolerance away from now.
+func NewVerifier(secrets []string, tolerance time.Duration) (*Verifier, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("no verification secret")
+	}
+	v := &Verifier{tolerance: tolerance}
+	for i, s := range secrets {
+		key, err := DecodeSecret(s)
+		if err != nil {
+			return nil, fmt.Errorf("secret %d: %w", i+1, err)
+		}
+		v.keys = append(v.keys, key)
+	}
+	return v, nil
+}
+
+// Verify checks the webhook-id, webhook-timestamp and webhook-signature
+// header values against body. signature may hold several space-separated
+// "<version>,<base64>" values; only v1 ones count and one match with any
+// key is enough. The timestamp must be less than the tolerance from now:
+// a signature exactly the tolerance old is refused, so a replay window is
+// never wider than configured.
+func (v *Verifier) Verify(msgID, timestamp, signature string, body []byte, now time.Time) error {
+	if msgID == "" || timestamp == "" || signature == "" {
+		return ErrMissingHeaders
 	}
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		return ErrTimestamp
 	}
-	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
+	if d := now.Sub(time.Unix(ts, 0)); d >= v.tolerance || d <= -v.tolerance {
 		return ErrTimestamp
 	}
-	want := mac(key, msgID, ts, body)
+	var sigs [][]byte
 	for _, sig := range strings.Fields(signature) {
 		version, b64, ok := strings.Cut(sig, ",")
 		if !ok || version != "v1" {
 			continue
 		}
-		got, err := base64.StdEncoding.DecodeString(b64)
-		if err == nil && hmac.Equal(got, want) {
-			return nil
+		if got, err := base64.StdEncoding.DecodeString(b64); err == nil {
+			sigs = append(sigs, got)
 		}
 	}
-	return ErrNoMatch
+	if len(sigs) == 0 {
+		return ErrNoMatch
+	}
+	// Every key against every signature, without stopping at a match:
+	// the time taken does not say which secret is the current one.
+	match := 0
+	for _, key := range v.keys {
+		want := mac(key, msgID, ts, body)
+		for _, got := range sigs {
+			match |= subtle.ConstantTimeCompare(got, want)
+		}
+	}
+	if match != 1 {
+		return ErrNoMatch
+	}
+	return nil
 }
 
 func mac(key []byte, msgID string, ts int64, body []byte) []byte {
