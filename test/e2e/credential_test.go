@@ -109,3 +109,32 @@ func TestConsumedCredentialStaysOnItsHop(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumedTokenStaysOnItsHop: forward_auth passes the consumed token
+// on to that destination alone; the rest of the raw query is kept.
+func TestConsumedTokenStaysOnItsHop(t *testing.T) {
+	plain := startSink(t, "127.0.0.1:0")
+	fwd := startSink(t, "127.0.0.1:0")
+	r := newRelayd(t, `
+server:
+  listen: 127.0.0.1:0
+`+fastRetry+`
+destinations:
+  - {name: plain, url: "http://`+plain.addr+`/cb", forward_query: true}
+  - {name: fwd, url: "http://`+fwd.addr+`/cb", forward_query: true, forward_auth: true}
+routes:
+  - name: solus
+    path: /eq_callback
+    auth: {token: {query: secret, value: s3cr3t-token}}
+    destinations: [plain, fwd]
+`)
+	r.start()
+	r.accept("/eq_callback?serverId=42&secret=s3cr3t-token&b=%2F", "text/plain", "x")
+	waitFor(t, "both delivered", func() bool { return len(plain.requests()) == 1 && len(fwd.requests()) == 1 })
+	if q := plain.requests()[0].Query; q != "serverId=42&b=%2F" {
+		t.Errorf("without forward_auth the destination got query %q, want %q", q, "serverId=42&b=%2F")
+	}
+	if q := fwd.requests()[0].Query; q != "serverId=42&secret=s3cr3t-token&b=%2F" {
+		t.Errorf("with forward_auth the destination got query %q, want the inbound one", q)
+	}
+}
