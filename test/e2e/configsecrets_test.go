@@ -202,9 +202,7 @@ func TestReloadRotatesWithBothTokens(t *testing.T) {
 		t.Fatalf("old token while both are listed: %d, want 202", got)
 	}
 	if got := r.postToken("/hook", "CANARY-new-token"); got != http.StatusAccepted {
-		// TODO(i8-ingauth): daemon/ingress/auth.go checks only token.value;
-		// that branch makes it accept every token of All().
-		t.Skipf("new token while both are listed: %d, want 202 (ingress accepts only token.value until i8-ingauth lands)", got)
+		t.Fatalf("new token while both are listed: %d, want 202", got)
 	}
 
 	r.writeConfig(tokenFromFileConfig(sk.addr, `        values: ["${file:{{dir}}/new}"]`))
