@@ -90,7 +90,12 @@ func (e *env) finish(err error) int {
 		code = exitUsage
 	}
 	if e.json {
-		b, _ := json.Marshal(client.ErrorBody{Error: 1, ErrorMessage: err.Error()})
+		var body any = client.ErrorBody{Error: 1, ErrorMessage: err.Error()}
+		var detailed interface{ jsonBody() any }
+		if errors.As(err, &detailed) {
+			body = detailed.jsonBody() // the same, with more fields
+		}
+		b, _ := json.Marshal(body)
 		fmt.Fprintln(e.stdout, string(b))
 		return code
 	}

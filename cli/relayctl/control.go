@@ -103,7 +103,7 @@ func (e *env) configCheck(c *cli.Context) error {
 	if err != nil {
 		var ps *config.Problems
 		if errors.As(err, &ps) {
-			return fmt.Errorf("%s: invalid\n%w", file, err)
+			return &problemsError{file: file, problems: *ps}
 		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -112,4 +112,42 @@ func (e *env) configCheck(c *cli.Context) error {
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s: OK (%d routes, %d destinations)\n", file, len(cfg.Routes), len(cfg.Destinations))
 	return err
+}
+
+// problemsError is a config file's problems: one line each in text, and
+// with --json also a list a script can read without parsing the message.
+type problemsError struct {
+	file     string
+	problems config.Problems
+}
+
+func (e *problemsError) Error() string {
+	return fmt.Sprintf("%s: invalid (%s)\n%v", e.file, plural(len(e.problems), "problem"), &e.problems)
+}
+
+// problemJSON is one problem in config check --json.
+type problemJSON struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// jsonBody is the error document with the problems listed.
+func (e *problemsError) jsonBody() any {
+	list := make([]problemJSON, len(e.problems))
+	for i, p := range e.problems {
+		list[i] = problemJSON{Path: p.Path, Line: p.Line, Message: p.Message}
+	}
+	return struct {
+		client.ErrorBody
+		Problems []problemJSON `json:"problems"`
+	}{client.ErrorBody{Error: 1, ErrorMessage: e.Error()}, list}
+}
+
+// plural is "1 problem" or "3 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

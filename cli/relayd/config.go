@@ -47,9 +47,24 @@ func checkAction(c *cli.Context) error {
 	}
 	cfg, err := load()
 	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "%s: invalid\n%v\n", name, err)
+		// Every problem, one a line in the order of the file, then exit 1
+		// with nothing more to say (main prints no "relayd: " line).
+		var ps *config.Problems
+		if errors.As(err, &ps) {
+			fmt.Fprintf(c.App.ErrWriter, "%s: invalid (%d %s)\n%v\n", name, len(*ps), plural(len(*ps), "problem"), err)
+		} else {
+			fmt.Fprintf(c.App.ErrWriter, "%s: invalid\n%v\n", name, err)
+		}
 		return cli.Exit("", 1)
 	}
 	fmt.Fprintf(c.App.Writer, "%s: OK (%d routes, %d destinations)\n", name, len(cfg.Routes), len(cfg.Destinations))
 	return nil
+}
+
+// plural is noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }

@@ -46,17 +46,20 @@ func TestProblemsShowNoSecret(t *testing.T) {
 			{"defaults.retry.multiplier", "want a number, got a list"},
 			{"routes[0].auth.token", "want a mapping (key: value), got a single value"},
 			{"routes[0].auth.hmac.secrets", "want a list, got a single value"},
+			// Validate runs on what decoded: the route names a destination
+			// the file does not define.
+			{"routes[0].destinations[0]", `unknown destination "d" (no destinations are defined)`},
 		},
 		"values.yaml": {
 			{"server.listen", "the value is not host:port"},
 			{"defaults.retry.multiplier", "must be at least 1"},
 			{"destinations[0].method", "the value is not a valid HTTP method"},
 			{"destinations[0].ca_file", "cannot read the file: no such file or directory"},
-			{"destinations[0].retry.multiplier", "must be at least 1"}, // inherited
-			{"destinations[1].retry.multiplier", "must be at least 1"},
+			// Both destinations inherit the bad multiplier: reported once,
+			// at defaults.
 			{"destinations[1].name", "duplicate name (also destinations[0])"},
 			{"routes[0].path", "the value must start with /"},
-			{"routes[0].methods[0]", "the value is not a valid HTTP method"},
+			{"routes[0].methods[0]", "the value is not a method a route can take (want one of GET, HEAD,"},
 			{"routes[0].idempotency_key", "the value is not a selector (want json.a.b"},
 			{"routes[0].match[0].regex", "does not compile (want an RE2 regular expression)"},
 			{"routes[0].auth.token.header", "the value is not a valid header name"},

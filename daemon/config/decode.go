@@ -19,6 +19,10 @@ import (
 type decoder struct {
 	src   sources
 	probs Problems
+	// failed holds the paths that did not decode (and, for a misspelt
+	// key, the key it was probably meant to be): what Validate would say
+	// about them is a consequence of the decode problem, not another one.
+	failed map[string]bool
 	// expanded holds the paths whose values came from ${...}: they may be
 	// secrets whatever the key, so no problem shows them.
 	expanded map[string]bool
@@ -76,11 +80,17 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// fail records a decode problem at path and marks the path as failed.
+func (d *decoder) fail(path string, line int, format string, args ...any) {
+	d.probs.addLine(path, line, format, args...)
+	d.failed[path] = true
+}
+
 // spend takes one node from the budget, reporting once when it runs out.
 func (d *decoder) spend(n *yaml.Node) bool {
 	d.budget--
 	if d.budget == -1 {
-		d.probs.addLine("", n.Line, "too many nodes after expanding aliases (more than %d)", maxNodes)
+		d.fail("", n.Line, "too many nodes after expanding aliases (more than %d)", maxNodes)
 	}
 	return d.budget >= 0
 }
@@ -91,7 +101,7 @@ func (d *decoder) spend(n *yaml.Node) bool {
 func (d *decoder) expand(n *yaml.Node, path string) (*yaml.Node, bool) {
 	v, expanded, err := expandEnv(n.Value, d.src)
 	if err != nil {
-		d.probs.addLine(path, n.Line, "%v", err)
+		d.fail(path, n.Line, "%v", err)
 		return n, false
 	}
 	if expanded {
@@ -111,7 +121,7 @@ func (d *decoder) expand(n *yaml.Node, path string) (*yaml.Node, bool) {
 // mapping decodes a YAML mapping into the struct v, field by yaml tag.
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.probs.addLine(path, n.Line, "want a mapping (key: value), got %s", describe(n))
+		d.fail(path, n.Line, "want a mapping (key: value), got %s", describe(n))
 		return
 	}
 	// Merge keys first, so that the mapping's own keys override them.
@@ -128,17 +138,21 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			d.probs.addLine(path, k.Line, "keys must be plain strings, got %s", describe(k))
+			d.fail(path, k.Line, "keys must be plain strings, got %s", describe(k))
 			continue
 		}
 		key, kp := k.Value, joinPath(path, k.Value)
 		idx, known := fields[key]
 		if !known {
-			d.probs.addLine(kp, k.Line, "unknown key %q%s", key, suggest(key, fields))
+			hint, meant := suggest(key, fields)
+			d.fail(kp, k.Line, "unknown key %q%s", key, hint)
+			if meant != "" {
+				d.failed[joinPath(path, meant)] = true
+			}
 			continue
 		}
 		if first, dup := seen[key]; dup {
-			d.probs.addLine(kp, k.Line, "key %q appears twice (first on line %d)", key, first)
+			d.fail(kp, k.Line, "key %q appears twice (first on line %d)", key, first)
 			continue
 		}
 		seen[key] = k.Line
@@ -170,7 +184,7 @@ func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
 // yields an empty, non-nil slice, so defaults can tell "[]" from "unset".
 func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.probs.addLine(path, n.Line, "want a list, got %s", describe(n))
+		d.fail(path, n.Line, "want a list, got %s", describe(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -183,19 +197,19 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 // stringMap decodes a YAML mapping into a map with string keys.
 func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.probs.addLine(path, n.Line, "want a mapping (key: value), got %s", describe(n))
+		d.fail(path, n.Line, "want a mapping (key: value), got %s", describe(n))
 		return
 	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			d.probs.addLine(path, k.Line, "keys must be plain strings, got %s", describe(k))
+			d.fail(path, k.Line, "keys must be plain strings, got %s", describe(k))
 			continue
 		}
 		kp := joinPath(path, k.Value)
 		if m.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
-			d.probs.addLine(kp, k.Line, "key %q appears twice", k.Value)
+			d.fail(kp, k.Line, "key %q appears twice", k.Value)
 			continue
 		}
 		e := reflect.New(v.Type().Elem()).Elem()
@@ -209,7 +223,7 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
 // UnmarshalYAML (Duration, Size, StatusMatch).
 func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode {
-		d.probs.addLine(path, n.Line, "want %s, got %s", expected(v.Type()), describe(n))
+		d.fail(path, n.Line, "want %s, got %s", expected(v.Type()), describe(n))
 		return
 	}
 	if v.Kind() == reflect.String && v.Type() == reflect.TypeOf("") {
@@ -223,11 +237,11 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 	_, isTypeErr := err.(*yaml.TypeError)
 	switch {
 	case d.hidden(path): // the types' own errors quote the value
-		d.probs.addLine(path, n.Line, "want %s", expected(v.Type()))
+		d.fail(path, n.Line, "want %s", expected(v.Type()))
 	case isTypeErr:
-		d.probs.addLine(path, n.Line, "want %s, got %q", expected(v.Type()), n.Value)
+		d.fail(path, n.Line, "want %s, got %q", expected(v.Type()), n.Value)
 	default:
-		d.probs.addLine(path, n.Line, "%v", err)
+		d.fail(path, n.Line, "%v", err)
 	}
 }
 
@@ -294,9 +308,9 @@ func describe(n *yaml.Node) string {
 	}
 }
 
-// suggest returns a "did you mean" hint for a misspelt key, or the list of
-// valid keys when none is close.
-func suggest(key string, fields map[string]int) string {
+// suggest returns a "did you mean" hint for a misspelt key and the key
+// meant, or the list of valid keys (and "") when none is close.
+func suggest(key string, fields map[string]int) (hint, meant string) {
 	names := make([]string, 0, len(fields))
 	for name := range fields {
 		names = append(names, name)
@@ -309,9 +323,9 @@ func suggest(key string, fields map[string]int) string {
 		}
 	}
 	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+		return fmt.Sprintf(" (did you mean %q?)", best), best
 	}
-	return " (valid keys: " + strings.Join(names, ", ") + ")"
+	return " (valid keys: " + strings.Join(names, ", ") + ")", ""
 }
 
 // editDistance is the Levenshtein distance of a and b.

@@ -8,7 +8,11 @@
 // Config tree strictly, expanding ${...} in scalar values on the way
 // (decode.go, env.go) → ApplyDefaults (defaults.go) → Validate
 // (validate.go, validate_route.go). Every step that can find several
-// problems reports them all as *Problems, each located by path and line.
+// problems reports them all as *Problems, each located by path and line;
+// Validate runs even when decoding found problems, on what did decode, so
+// one Parse returns both kinds, sorted by line. It skips the paths that
+// failed to decode (their consequences would mislead) and reports a bad
+// defaults value once, at defaults.…, not at each destination inheriting it.
 // No problem shows a value that came from ${...} or sits in a key that can
 // hold a credential (secrets.go names those keys).
 //

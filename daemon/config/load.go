@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -36,27 +37,34 @@ func Parse(data []byte, source string) (*Config, error) {
 	return parse(data, source, osSources())
 }
 
-// parse is Parse with the sources of ${...} values.
+// parse is Parse with the sources of ${...} values. Validate runs even when
+// decoding found problems, on what did decode, so that one run reports
+// both kinds; it skips the paths that failed to decode. The problems are
+// returned in the order of the file.
 func parse(data []byte, source string, src sources) (*Config, error) {
 	root, err := parseDocument(data, source)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{src: src, expanded: map[string]bool{}, lines: map[string]int{}, budget: maxNodes}
+	d := &decoder{src: src, expanded: map[string]bool{}, lines: map[string]int{}, failed: map[string]bool{}, budget: maxNodes}
 	var c Config
 	d.value(root, reflect.ValueOf(&c).Elem(), "")
-	if err := d.probs.err(); err != nil {
-		return nil, err
-	}
 	c.ApplyDefaults()
-	if err := c.validate(d.hidden); err != nil {
-		var ps *Problems
-		if errors.As(err, &ps) {
-			ps.locate(d.lines)
+	ps := d.probs
+	set := func(path string) bool { _, ok := d.lines[path]; return ok }
+	if err := c.validate(&checks{hidden: d.hidden, failed: d.failed, set: set}); err != nil {
+		var vs *Problems
+		if !errors.As(err, &vs) {
+			return nil, err
 		}
-		return nil, err
+		ps = append(ps, *vs...)
 	}
-	return &c, nil
+	if len(ps) == 0 {
+		return &c, nil
+	}
+	ps.locate(d.lines)
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+	return nil, &ps
 }
 
 // parseDocument parses data into the single YAML document's root node.

@@ -64,7 +64,7 @@ func TestBadConfigs(t *testing.T) {
 		},
 		"routes.yaml": {
 			{"routes[0].path_prefix", "only one of path and path_prefix"},
-			{"routes[0].methods[0]", `"GE T" is not a valid HTTP method`},
+			{"routes[0].methods[0]", `"GE T" is not a method a route can take (want one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)`},
 			{"routes[0].destinations[1]", `unknown destination "biling" (known: "billing", "mailer")`},
 			{"routes[1].name", `duplicate name "one"`},
 			{"routes[1]", "set path (exact) or path_prefix"},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -79,11 +80,109 @@ func indexPath(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i
 type checks struct {
 	list   Problems
 	hidden func(path string) bool
+	// failed holds the paths that did not decode (Parse's decoder knows
+	// them; empty for a Config built in code). Nothing is checked at, under
+	// or above them: a key with a type error was left unset, and "must be
+	// greater than 0" or "set path or path_prefix" about it would mislead.
+	failed map[string]bool
+	// set reports whether the file itself set a path (nil: unknown, for a
+	// Config built in code), so that a value a destination inherited from
+	// defaults is reported once, at defaults.
+	set func(path string) bool
 }
 
-// add records a problem at path; its message must quote no value, or only
-// one passed through quote, got or shown.
-func (ps *checks) add(path, format string, args ...any) { ps.list.add(path, format, args...) }
+// add records a problem at path, unless a decode problem already covers
+// it; its message must quote no value, or only one passed through quote,
+// got or shown.
+func (ps *checks) add(path, format string, args ...any) {
+	if ps.blocked(path) {
+		return
+	}
+	ps.list.add(path, format, args...)
+}
+
+// blocked reports whether path is a failed path, lies under one, or holds
+// one (a block whose key failed cannot be judged as a whole either).
+func (ps *checks) blocked(path string) bool {
+	if len(ps.failed) == 0 {
+		return false
+	}
+	for p := path; ; p = parentPath(p) {
+		if ps.failed[p] {
+			return true
+		}
+		if p == "" {
+			break
+		}
+	}
+	for f := range ps.failed {
+		if strings.HasPrefix(f, path+".") || strings.HasPrefix(f, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// anyFailed reports whether one of paths did not decode: a check that
+// reads a sibling key ("set secret or secrets") is skipped then.
+func (ps *checks) anyFailed(paths ...string) bool {
+	for _, p := range paths {
+		if ps.blocked(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// namesIncomplete reports whether a destination (or its name, or the list)
+// failed to decode: a reference to a name then cannot be judged unknown.
+func (ps *checks) namesIncomplete() bool {
+	for f := range ps.failed {
+		rest, ok := strings.CutPrefix(f, "destinations")
+		if f == "" || ok && (rest == "" || destIndexRE.MatchString(rest)) {
+			return true
+		}
+	}
+	return false
+}
+
+// destIndexRE matches what follows "destinations" in the path of a list
+// item or of its name.
+var destIndexRE = regexp.MustCompile(`^\[\d+\](\.name)?$`)
+
+// dropInherited removes the problems of destination values the file did
+// not set: they were inherited from defaults, whose own problem (or decode
+// problem) is reported at defaults.… (once, not once per destination).
+func (ps *checks) dropInherited() {
+	if ps.set == nil {
+		return
+	}
+	atDefaults := map[string]bool{}
+	for _, p := range ps.list {
+		if rest, ok := strings.CutPrefix(p.Path, "defaults."); ok {
+			atDefaults[rest] = true
+		}
+	}
+	kept := ps.list[:0]
+	for _, p := range ps.list {
+		if field, ok := destinationField(p.Path); ok && (atDefaults[field] || ps.blocked("defaults."+field)) && !ps.set(p.Path) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	ps.list = kept
+}
+
+// destinationField splits "destinations[2].retry.multiplier" into
+// "retry.multiplier".
+func destinationField(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "destinations[")
+	if !ok {
+		return "", false
+	}
+	_, field, ok := strings.Cut(rest, "].")
+	return field, ok
+}
 
 // shown reports whether the value at path may appear in a message.
 func (ps *checks) shown(path string) bool { return !ps.hidden(path) }

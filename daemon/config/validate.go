@@ -18,11 +18,14 @@ const MaxRedirectsLimit = 20
 // every problem with its YAML path, or nil. It expects defaults to have
 // been applied (Load and Parse do): a zero timeout is a problem here, not
 // "unset". It never panics on a Config built in code.
-func (c *Config) Validate() error { return c.validate(secretPath) }
+//
+// A Config built in code cannot tell a value a destination inherited from
+// its own, so a bad defaults value is reported at every destination too;
+// Parse knows the file and reports it once.
+func (c *Config) Validate() error { return c.validate(&checks{hidden: secretPath}) }
 
-// validate is Validate with the paths whose values must not be shown.
-func (c *Config) validate(hidden func(path string) bool) error {
-	ps := &checks{hidden: hidden}
+// validate runs every check into ps and returns its problems.
+func (c *Config) validate(ps *checks) error {
 	c.validateServer(ps)
 	if strings.TrimSpace(c.Admin.Socket) == "" {
 		ps.add("admin.socket", "must not be empty")
@@ -43,6 +46,7 @@ func (c *Config) validate(hidden func(path string) bool) error {
 	c.validateDefaults(ps)
 	known := c.validateDestinations(ps)
 	c.validateRoutes(ps, known)
+	ps.dropInherited()
 	return ps.list.err()
 }
 
@@ -104,6 +108,7 @@ func (c *Config) validateDeadLetters(ps *checks, known map[string]int) {
 		path := indexPath("destinations", i) + ".dead_letter"
 		j, ok := known[d.DeadLetter]
 		switch {
+		case !ok && ps.namesIncomplete():
 		case !ok:
 			ps.add(path, "unknown destination%s", ps.inline(path, d.DeadLetter))
 		case d.DeadLetter == d.Name:
@@ -212,7 +217,7 @@ func (r *Retry) validate(ps *checks, path string) {
 	if r.Randomization != nil && !(*r.Randomization >= 0 && *r.Randomization < 1) {
 		ps.add(path+".randomization", "must be at least 0 and below 1%s", ps.got(path+".randomization", *r.Randomization))
 	}
-	if r.MaxInterval < r.InitialInterval {
+	if r.MaxInterval < r.InitialInterval && !ps.anyFailed(path+".initial_interval") {
 		ps.add(path+".max_interval", "must not be below initial_interval%s", ps.got(path+".initial_interval", r.InitialInterval.D()))
 	}
 	positive(ps, path+".max_elapsed", r.MaxElapsed)
@@ -322,7 +327,7 @@ func checkCAFile(ps *checks, path, file string) {
 // checkWebhookSecrets checks the secret and secrets keys under path: at
 // least one set, each a Standard Webhooks secret.
 func checkWebhookSecrets(ps *checks, path, secret string, more []string) {
-	if secret == "" && len(more) == 0 {
+	if secret == "" && len(more) == 0 && !ps.anyFailed(path+".secrets") {
 		ps.add(path+".secret", "must not be empty (set secret or secrets)")
 		return
 	}

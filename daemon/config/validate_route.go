@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -10,6 +11,11 @@ import (
 // ReservedPathPrefix is where relayd serves its own endpoints; no route may
 // claim a path under it.
 const ReservedPathPrefix = "/_relay/"
+
+// RouteMethods are the methods a route's methods: may list (ApplyDefaults
+// upper-cases them first). Senders call back with these; anything else
+// (CONNECT, TRACE, a typo) would make a route that never matches.
+var RouteMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 // validateRoutes checks every route; known holds the destination names.
 func (c *Config) validateRoutes(ps *checks, known map[string]int) {
@@ -25,9 +31,9 @@ func (c *Config) validateRoutes(ps *checks, known map[string]int) {
 		}
 		r.validatePath(ps, path)
 		for j, m := range r.Methods {
-			if !isToken(m) {
+			if !slices.Contains(RouteMethods, m) {
 				mp := indexPath(path+".methods", j)
-				ps.add(mp, "%s is not a valid HTTP method", ps.quote(mp, m))
+				ps.add(mp, "%s is not a method a route can take (want one of %s)", ps.quote(mp, m), strings.Join(RouteMethods, ", "))
 			}
 		}
 		for j := range r.Match {
@@ -80,7 +86,7 @@ func (r *Route) validateDestinations(ps *checks, path string, known map[string]i
 		case seen[name]:
 			ps.add(dp, "destination %s is listed twice", ps.quote(dp, name))
 		default:
-			if _, ok := known[name]; !ok {
+			if _, ok := known[name]; !ok && !ps.namesIncomplete() {
 				ps.add(dp, "unknown destination %s (%s)", ps.quote(dp, name), knownList(ps, known))
 			}
 		}
@@ -170,7 +176,7 @@ func (a *Auth) validate(ps *checks, path string) {
 		if t.Header != "" && !isToken(t.Header) {
 			ps.add(path+".token.header", "%s is not a valid header name", ps.quote(path+".token.header", t.Header))
 		}
-		if len(t.All()) == 0 {
+		if len(t.All()) == 0 && !ps.anyFailed(path+".token.values") {
 			ps.add(path+".token.value", "must not be empty (set value or values)")
 		}
 	}
@@ -180,7 +186,7 @@ func (a *Auth) validate(ps *checks, path string) {
 		} else if !isToken(h.Header) {
 			ps.add(path+".hmac.header", "%s is not a valid header name", ps.quote(path+".hmac.header", h.Header))
 		}
-		if len(h.All()) == 0 {
+		if len(h.All()) == 0 && !ps.anyFailed(path+".hmac.secrets") {
 			ps.add(path+".hmac.secret", "must not be empty (set secret or secrets)")
 		}
 		switch strings.ToLower(h.Algo) {
