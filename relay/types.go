@@ -85,10 +85,12 @@ type DestinationStatus struct {
 	Name                string
 	URL                 string
 	State               string // StateActive, StatePaused, ...
+	Reason              string // why paused: "" (the operator) or ReasonGone
 	InFlight            int
 	ConsecutiveFailures int
 	LastAttemptAt       time.Time
 	LastError           string
+	ConsecutiveDead     int // deliveries dead in a row (StateFailing at FailingAfter)
 }
 
 // Event is one attempt's result, published to subscribers (relayctl tail).
