@@ -161,6 +161,7 @@ func (d *destination) status() DestinationStatus {
 		LastAttemptAt:       d.lastAttemptAt,
 		LastError:           d.lastError,
 		ConsecutiveDead:     d.health.deadInRow,
+		Failing:             d.health.failing,
 	}
 	switch {
 	case !d.cfg.Enabled:

@@ -90,7 +90,8 @@ type DestinationStatus struct {
 	ConsecutiveFailures int
 	LastAttemptAt       time.Time
 	LastError           string
-	ConsecutiveDead     int // deliveries dead in a row (StateFailing at FailingAfter)
+	ConsecutiveDead     int  // deliveries dead in a row (StateFailing at FailingAfter)
+	Failing             bool // FailingAfter dead in a row, none delivered since (whatever State shows)
 }
 
 // Event is one attempt's result, published to subscribers (relayctl tail).

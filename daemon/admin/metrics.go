@@ -82,6 +82,27 @@ func writeMetrics(w io.Writer, store *queue.Store, r *relay.Relay) {
 		}
 		fmt.Fprintf(w, "relayd_destination_paused{destination=%s} %d\n", label(d.Name), paused)
 	}
+	writeFailing(w, statuses)
+}
+
+// writeFailing reports each destination's dead deliveries in a row and
+// whether that has made it failing; failing is counted apart from the
+// shown state, which a pause or backing-off takes precedence over.
+func writeFailing(w io.Writer, statuses []relay.DestinationStatus) {
+	fmt.Fprintln(w, "# HELP relayd_destination_consecutive_dead Deliveries dead in a row per configured destination.")
+	fmt.Fprintln(w, "# TYPE relayd_destination_consecutive_dead gauge")
+	for _, d := range statuses {
+		fmt.Fprintf(w, "relayd_destination_consecutive_dead{destination=%s} %d\n", label(d.Name), d.ConsecutiveDead)
+	}
+	fmt.Fprintln(w, "# HELP relayd_destination_failing Whether a configured destination is failing (1: breaker.failing_after deliveries dead in a row, none delivered since) or not (0).")
+	fmt.Fprintln(w, "# TYPE relayd_destination_failing gauge")
+	for _, d := range statuses {
+		failing := 0
+		if d.Failing {
+			failing = 1
+		}
+		fmt.Fprintf(w, "relayd_destination_failing{destination=%s} %d\n", label(d.Name), failing)
+	}
 }
 
 // label quotes a label value per the text exposition format.
