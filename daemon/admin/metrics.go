@@ -12,7 +12,7 @@ import (
 )
 
 // MetricsHandler serves admin.metrics_listen: /metrics in the Prometheus
-// text format (written by hand: no client library for four gauges),
+// text format (written by hand: no client library for a handful of gauges),
 // /healthz and /readyz (200 while the queue accepts writes, else 503).
 func MetricsHandler(store *queue.Store, r *relay.Relay) http.Handler {
 	mux := http.NewServeMux()
