@@ -143,6 +143,10 @@ routes:
 		t.Errorf("event request %s %v %s", req.Path, req.Header, req.Body)
 	}
 	waitFor(t, "the event delivered", func() bool { return r.destination("dlq").Delivered == 1 })
+	out, code := r.relayctl("ls", "--route", "relayd:dead_letter")
+	if code != 0 || strings.Count(out, "dlq:delivered") != 1 || strings.Contains(out, a.ID) {
+		t.Errorf("relayctl ls --route relayd:dead_letter (exit %d):\n%s", code, out)
+	}
 }
 
 // Deliveries dead breaker.failing_after times in a row make the
