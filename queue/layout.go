@@ -20,7 +20,7 @@ import (
 //	x at id                       → expiry index: message all-terminal since at (retention)
 //	i len(route) route key        → idempotency index → id
 //	n dest                        → persisted per-destination counts
-//	p dest                        → destination is paused
+//	p dest                        → destination is paused → reason ("" = operator, "gone")
 //	q                             → last ordering-chain sequence number
 //	j                             → highest journal seq applied (journal.go)
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,7 @@ type Store struct {
 	shown    map[string]storedCounts
 
 	pausedMu sync.Mutex
-	paused   map[string]bool
+	paused   map[string]string // paused destination → reason ("" = operator)
 
 	seq      uint64 // ordering-chain sequence; writer only
 	leaseSeq atomic.Uint64
@@ -139,7 +140,7 @@ func Open(opts Options) (*Store, error) {
 		dests:     map[string]*destState{},
 		counts:    map[string]storedCounts{},
 		shown:     map[string]storedCounts{},
-		paused:    map[string]bool{},
+		paused:    map[string]string{},
 	}
 	s.applied.cond = sync.NewCond(&s.applied.mu)
 	if err := s.load(); err != nil {
@@ -197,13 +198,13 @@ func (s *Store) load() error {
 			p := []byte{pfx}
 			for it.Seek(p); it.ValidForPrefix(p); it.Next() {
 				name := string(it.Item().Key()[1:])
-				if pfx == pfxPaused {
-					s.paused[name] = true
-					continue
-				}
 				v, err := it.Item().ValueCopy(nil)
 				if err != nil {
-					return fmt.Errorf("read counts of %s: %w", name, err)
+					return fmt.Errorf("read %q record of %s: %w", pfx, name, err)
+				}
+				if pfx == pfxPaused {
+					s.paused[name] = string(v) // a record from before reasons is empty
+					continue
 				}
 				c, err := decodeCounts(v)
 				if err != nil {
@@ -313,14 +314,22 @@ func (s *Store) showCounts(delta map[string]*storedCounts) {
 	}
 }
 
-// SetPaused persists whether dest is paused.
+// SetPaused persists whether dest is paused (by the operator: no reason).
 func (s *Store) SetPaused(dest string, paused bool) error {
+	return s.setPaused(dest, paused, "")
+}
+
+// PauseFor persists dest as paused for reason ("gone": it answered 410);
+// the reason survives a restart and is cleared by SetPaused(dest, false).
+func (s *Store) PauseFor(dest, reason string) error { return s.setPaused(dest, true, reason) }
+
+func (s *Store) setPaused(dest string, paused bool, reason string) error {
 	if err := validDest(dest); err != nil {
 		return err
 	}
 	err := s.submit(context.Background(), 0, func(b *batch) error {
 		if paused {
-			b.set(pausedKey(dest), nil)
+			b.set(pausedKey(dest), []byte(reason))
 		} else {
 			b.del(pausedKey(dest))
 		}
@@ -330,7 +339,7 @@ func (s *Store) SetPaused(dest string, paused bool) error {
 			}
 			s.pausedMu.Lock()
 			if paused {
-				s.paused[dest] = true
+				s.paused[dest] = reason
 			} else {
 				delete(s.paused, dest)
 			}
@@ -358,8 +367,17 @@ func (s *Store) Paused() map[string]bool {
 	return out
 }
 
+// PauseReasons returns the persisted paused destinations with the reason
+// each was paused for ("" = by the operator).
+func (s *Store) PauseReasons() map[string]string {
+	s.pausedMu.Lock()
+	defer s.pausedMu.Unlock()
+	return maps.Clone(s.paused)
+}
+
 func (s *Store) isPaused(dest string) bool {
 	s.pausedMu.Lock()
 	defer s.pausedMu.Unlock()
-	return s.paused[dest]
+	_, ok := s.paused[dest]
+	return ok
 }

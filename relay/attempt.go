@@ -23,6 +23,9 @@ func (d *destination) deliver(l *queue.Lease, scratch []byte) {
 		out.Result = queue.Delivered
 	case verdictDead:
 		out.Result = queue.Dead
+		if isGone(res, v) {
+			d.pauseGone(&out) // kept queued: 410 pauses, it does not kill
+		}
 	case verdictRetry:
 		start := l.Delivery.ScheduleStart
 		if start.IsZero() {
@@ -36,6 +39,9 @@ func (d *destination) deliver(l *queue.Lease, scratch []byte) {
 			out.Result = queue.Retry
 			out.NextAttemptAt = next
 		}
+	}
+	if out.Result == queue.Dead {
+		d.announceDead(l, out) // before the death is recorded: see deadletter.go
 	}
 	d.record(l, v, out)
 }
@@ -61,10 +67,12 @@ func (d *destination) record(l *queue.Lease, v verdict, out queue.Outcome) {
 	d.lastError = out.Attempt.Error
 	change := d.updateProbe(v)
 	failures := d.failures
+	hc, deadInRow := d.health.observe(out.Result, d.cfg.FailingAfter), d.health.deadInRow
 	d.mu.Unlock()
 	d.signal()
 
 	d.logOutcome(l, out, change, failures)
+	d.logHealth(hc, deadInRow, l, out)
 	ev := Event{
 		At:            out.Attempt.At,
 		MessageID:     l.Message.ID,
@@ -152,14 +160,18 @@ func (d *destination) status() DestinationStatus {
 		ConsecutiveFailures: d.failures,
 		LastAttemptAt:       d.lastAttemptAt,
 		LastError:           d.lastError,
+		ConsecutiveDead:     d.health.deadInRow,
+		Failing:             d.health.failing,
 	}
 	switch {
 	case !d.cfg.Enabled:
 		st.State = StateDisabled
 	case d.paused:
-		st.State = StatePaused
+		st.State, st.Reason = StatePaused, d.pauseReason
 	case d.backingOff:
 		st.State = StateBackingOff
+	case d.health.failing:
+		st.State = StateFailing
 	}
 	return st
 }

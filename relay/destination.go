@@ -57,6 +57,8 @@ type destination struct {
 	doneOnce sync.Once
 
 	paused        bool
+	pauseReason   string // "" = by the operator; ReasonGone
+	health        health
 	leases        map[*queue.Lease]leaseState
 	failures      int
 	backingOff    bool
@@ -100,9 +102,11 @@ func (d *destination) sameAs(o *destination) bool {
 func (d *destination) inherit(old *destination) {
 	old.mu.Lock()
 	failures, backingOff, at, lastErr := old.failures, old.backingOff, old.lastAttemptAt, old.lastError
+	h := old.health
 	old.mu.Unlock()
 	d.mu.Lock()
 	d.failures, d.backingOff, d.lastAttemptAt, d.lastError = failures, backingOff, at, lastErr
+	d.health = h
 	d.mu.Unlock()
 }
 
@@ -180,7 +184,7 @@ func (d *destination) abandon() int {
 
 func (d *destination) setPaused(paused bool) {
 	d.mu.Lock()
-	d.paused = paused
+	d.paused, d.pauseReason = paused, ""
 	d.mu.Unlock()
 	d.signal()
 }

@@ -66,4 +66,24 @@
 // After 3 retryable failures in a row (network errors, timeouts, statuses
 // in on_status) a destination is backing-off: one delivery in flight until
 // one succeeds. A non-retryable status neither counts nor ends it.
+//
+// # Health, 410 and dead letters
+//
+// Every delivery that goes dead counts against the destination's health
+// (health.go): after FailingAfter in a row it shows failing until one is
+// delivered; retries neither count nor reset it. Shown state precedence:
+// disabled > paused > backing-off > failing > active. One log line per
+// transition.
+//
+// A 410 Gone (not listed in on_status) does not kill the delivery: the
+// attempt is recorded, the delivery stays queued due at once, and the
+// destination is paused with reason "gone", persisted in the queue's pause
+// record (gone.go); the operator's resume sends it.
+//
+// With DeadLetter set, each delivery that goes dead is announced to that
+// destination as a JSON DeadLetterEvent, a message in the queue of route
+// DeadLetterRoute delivered like any other (deadletter.go). It is enqueued
+// before the death is recorded, so a crash between the two yields at most
+// a duplicate, never a lost event; the death of a dead-letter event is
+// never announced.
 package relay

@@ -66,7 +66,7 @@ func (r *Relay) Apply(dests []Destination) error {
 	if r.closed {
 		return ErrClosed
 	}
-	paused := r.store.Paused()
+	paused := r.store.PauseReasons()
 	order := make([]*destination, 0, len(built))
 	byName := make(map[string]*destination, len(built))
 	for _, d := range built {
@@ -76,7 +76,7 @@ func (r *Relay) Apply(dests []Destination) error {
 			byName[d.cfg.Name] = old
 			continue
 		}
-		d.paused = paused[d.cfg.Name]
+		d.pauseReason, d.paused = paused[d.cfg.Name]
 		var after <-chan struct{}
 		if old != nil {
 			d.inherit(old)

@@ -85,10 +85,13 @@ type DestinationStatus struct {
 	Name                string
 	URL                 string
 	State               string // StateActive, StatePaused, ...
+	Reason              string // why paused: "" (the operator) or ReasonGone
 	InFlight            int
 	ConsecutiveFailures int
 	LastAttemptAt       time.Time
 	LastError           string
+	ConsecutiveDead     int  // deliveries dead in a row (StateFailing at FailingAfter)
+	Failing             bool // FailingAfter dead in a row, none delivered since (whatever State shows)
 }
 
 // Event is one attempt's result, published to subscribers (relayctl tail).

@@ -38,7 +38,7 @@ func (e *env) status(c *cli.Context) error {
 		shortDuration(secs(st.UptimeS)), humanBytes(st.StorageBytes))
 	t := newTable(e.stdout, "DESTINATION", "STATE", "PENDING", "IN-FLIGHT", "RETRYING", "DEAD", "DELIVERED")
 	for _, d := range st.Destinations {
-		t.row(d.Name, d.State, itoa(d.Pending), itoa(d.InFlight), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered))
+		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.InFlight), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered))
 	}
 	return t.flush()
 }
@@ -60,11 +60,20 @@ func (e *env) destinations(c *cli.Context) error {
 	t := newTable(e.stdout, "NAME", "STATE", "PENDING", "RETRYING", "DEAD", "DELIVERED", "IN-FLIGHT",
 		"FAILURES", "LAST-ATTEMPT", "URL", "LAST-ERROR")
 	for _, d := range l.Destinations {
-		t.row(d.Name, d.State, itoa(d.Pending), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
+		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
 			strconv.Itoa(d.InFlight), strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.LastAttemptAt, now),
 			orDash(d.URL), orDash(oneLine(d.LastError, 60)))
 	}
 	return t.flush()
+}
+
+// stateCell is a destination's state with the reason it is paused for,
+// if any: "paused (gone)".
+func stateCell(state, reason string) string {
+	if reason == "" {
+		return state
+	}
+	return state + " (" + reason + ")"
 }
 
 func (e *env) pauseResume(c *cli.Context, call func(*client.Client, context.Context, string) (*client.DestinationState, error)) error {

@@ -60,6 +60,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		st.Destinations = append(st.Destinations, client.DestinationCounts{
 			Name:      row.status.Name,
 			State:     row.status.State,
+			Reason:    row.status.Reason,
 			Pending:   row.counts.Pending,
 			Retrying:  row.counts.Retrying,
 			Dead:      row.counts.Dead,
@@ -78,12 +79,14 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 			Name:                row.status.Name,
 			URL:                 c.url(row.status.URL),
 			State:               row.status.State,
+			Reason:              row.status.Reason,
 			Pending:             row.counts.Pending,
 			Retrying:            row.counts.Retrying,
 			Dead:                row.counts.Dead,
 			Delivered:           row.counts.Delivered,
 			InFlight:            row.status.InFlight,
 			ConsecutiveFailures: row.status.ConsecutiveFailures,
+			ConsecutiveDead:     row.status.ConsecutiveDead,
 			LastAttemptAt:       timePtr(row.status.LastAttemptAt),
 			LastError:           c.text(row.status.LastError),
 		})

@@ -12,7 +12,7 @@ import (
 )
 
 // MetricsHandler serves admin.metrics_listen: /metrics in the Prometheus
-// text format (written by hand: no client library for four gauges),
+// text format (written by hand: no client library for a handful of gauges),
 // /healthz and /readyz (200 while the queue accepts writes, else 503).
 func MetricsHandler(store *queue.Store, r *relay.Relay) http.Handler {
 	mux := http.NewServeMux()
@@ -81,6 +81,27 @@ func writeMetrics(w io.Writer, store *queue.Store, r *relay.Relay) {
 			paused = 1
 		}
 		fmt.Fprintf(w, "relayd_destination_paused{destination=%s} %d\n", label(d.Name), paused)
+	}
+	writeFailing(w, statuses)
+}
+
+// writeFailing reports each destination's dead deliveries in a row and
+// whether that has made it failing; failing is counted apart from the
+// shown state, which a pause or backing-off takes precedence over.
+func writeFailing(w io.Writer, statuses []relay.DestinationStatus) {
+	fmt.Fprintln(w, "# HELP relayd_destination_consecutive_dead Deliveries dead in a row per configured destination.")
+	fmt.Fprintln(w, "# TYPE relayd_destination_consecutive_dead gauge")
+	for _, d := range statuses {
+		fmt.Fprintf(w, "relayd_destination_consecutive_dead{destination=%s} %d\n", label(d.Name), d.ConsecutiveDead)
+	}
+	fmt.Fprintln(w, "# HELP relayd_destination_failing Whether a configured destination is failing (1: breaker.failing_after deliveries dead in a row, none delivered since) or not (0).")
+	fmt.Fprintln(w, "# TYPE relayd_destination_failing gauge")
+	for _, d := range statuses {
+		failing := 0
+		if d.Failing {
+			failing = 1
+		}
+		fmt.Fprintf(w, "relayd_destination_failing{destination=%s} %d\n", label(d.Name), failing)
 	}
 }
 

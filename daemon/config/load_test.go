@@ -112,6 +112,11 @@ func TestBadConfigs(t *testing.T) {
 			{"destinations[0].timeout", `invalid duration "10"`},
 			{"routes", "want a list, got a mapping"},
 		},
+		"dead_letter.yaml": {
+			{"destinations[0].dead_letter", `unknown destination "biling"`},
+			{"destinations[1].dead_letter", "cannot be its own dead_letter"},
+			{"destinations[2].dead_letter", "destinations[3] has a dead_letter of its own"},
+		},
 		"duplicate_keys.yaml": {
 			{"server.listen", `key "listen" appears twice (first on line 2)`},
 			{"destinations[0].headers.A", `key "A" appears twice`},

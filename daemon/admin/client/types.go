@@ -16,6 +16,7 @@ type Status struct {
 type DestinationCounts struct {
 	Name      string `json:"name"`
 	State     string `json:"state"`
+	Reason    string `json:"reason,omitempty"` // why paused: "gone" (it answered 410); none when the operator paused it
 	Pending   int64  `json:"pending"`
 	Retrying  int64  `json:"retrying"`
 	Dead      int64  `json:"dead"`
@@ -33,12 +34,14 @@ type Destination struct {
 	Name                string     `json:"name"`
 	URL                 string     `json:"url"`
 	State               string     `json:"state"`
+	Reason              string     `json:"reason,omitempty"` // as in DestinationCounts
 	Pending             int64      `json:"pending"`
 	Retrying            int64      `json:"retrying"`
 	Dead                int64      `json:"dead"`
 	Delivered           int64      `json:"delivered"`
 	InFlight            int        `json:"in_flight"`
 	ConsecutiveFailures int        `json:"consecutive_failures"`
+	ConsecutiveDead     int        `json:"consecutive_dead"` // deliveries dead in a row; "failing" at breaker.failing_after
 	LastAttemptAt       *time.Time `json:"last_attempt_at"`
 	LastError           string     `json:"last_error"`
 }
