@@ -102,7 +102,7 @@ func (s *Store) roomFor(n int64) bool {
 	return s.maxDiskErr(p, n) == nil && s.minFreeErr(p, n) == nil
 }
 
-// maxDiskErr wraps ErrFull with the cap and the figures, for the 503's
+// maxDiskErr returns a FullError with the cap and the figures, for the 503's
 // message, when the store's size at the last reading plus what was
 // admitted since (and extra more) reaches storage.max_disk.
 func (s *Store) maxDiskErr(promised, extra int64) error {
@@ -113,13 +113,13 @@ func (s *Store) maxDiskErr(promised, extra int64) error {
 	snap := s.sizeReading()
 	since := max(promised-snap.settled, 0)
 	if snap.size+since+extra >= limit {
-		return fmt.Errorf("%w: storage.max_disk %s reached (store %s + %s accepted not yet measured)",
-			ErrFull, mib(limit), mib(snap.size), mib(since))
+		return &FullError{fmt.Sprintf("storage.max_disk %s reached (store %s + %s accepted not yet measured)",
+			mib(limit), mib(snap.size), mib(since))}
 	}
 	return nil
 }
 
-// minFreeErr wraps ErrFull with the limit and the figures, for the 503's
+// minFreeErr returns a FullError with the limit and the figures, for the 503's
 // message, when the free space left once promised bytes (and extra more)
 // are written would be below storage.min_free.
 func (s *Store) minFreeErr(promised, extra int64) error {
@@ -133,8 +133,8 @@ func (s *Store) minFreeErr(promised, extra int64) error {
 	}
 	owed := max(promised-snap.settled, 0)
 	if left := snap.free - owed - extra; left < min {
-		return fmt.Errorf("%w: %s free on the disk of %s (%s of it still to be written by messages already accepted), storage.min_free is %s",
-			ErrFull, mib(snap.free), s.opts.Dir, mib(owed), mib(min))
+		return &FullError{fmt.Sprintf("%s free on the disk of %s (%s of it still to be written by messages already accepted), storage.min_free is %s",
+			mib(snap.free), s.opts.Dir, mib(owed), mib(min))}
 	}
 	return nil
 }

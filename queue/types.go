@@ -9,12 +9,19 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	// ErrFull means storage.max_disk is reached or the disk has less than
-	// storage.min_free left; ingress answers 503. It is returned wrapped
-	// with which limit and the figures.
+	// storage.min_free left; ingress answers 503. Enqueue returns it as a
+	// *FullError, which says the limit and the figures.
 	ErrFull = errors.New("storage full")
 	// ErrClosed means the store is closed or closing.
 	ErrClosed = errors.New("queue closed")
 )
+
+// FullError is the ErrFull Enqueue returns: which limit was reached and
+// the figures, worded for the sender's 503 ("storage full: …").
+type FullError struct{ Reason string }
+
+func (e *FullError) Error() string        { return ErrFull.Error() + ": " + e.Reason }
+func (e *FullError) Is(target error) bool { return target == ErrFull }
 
 // State is the state of one delivery (message × destination).
 type State string
