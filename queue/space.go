@@ -113,7 +113,7 @@ func (s *Store) maxDiskErr(promised, extra int64) error {
 	snap := s.sizeReading()
 	since := max(promised-snap.settled, 0)
 	if snap.size+since+extra >= limit {
-		return &FullError{fmt.Sprintf("storage.max_disk %s reached (store %s + %s accepted not yet measured)",
+		return &FullError{Reason: fmt.Sprintf("storage.max_disk %s reached (store %s + %s accepted not yet measured)",
 			mib(limit), mib(snap.size), mib(since))}
 	}
 	return nil
@@ -133,8 +133,8 @@ func (s *Store) minFreeErr(promised, extra int64) error {
 	}
 	owed := max(promised-snap.settled, 0)
 	if left := snap.free - owed - extra; left < min {
-		return &FullError{fmt.Sprintf("%s free on the disk of %s (%s of it still to be written by messages already accepted), storage.min_free is %s",
-			mib(snap.free), s.opts.Dir, mib(owed), mib(min))}
+		return &FullError{Reason: fmt.Sprintf("storage.min_free %s reached (%s free on the store's disk, %s of it still to be written by messages already accepted)",
+			mib(min), mib(snap.free), mib(owed)), Dir: s.opts.Dir}
 	}
 	return nil
 }

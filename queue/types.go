@@ -17,10 +17,24 @@ var (
 )
 
 // FullError is the ErrFull Enqueue returns: which limit was reached and
-// the figures, worded for the sender's 503 ("storage full: …").
-type FullError struct{ Reason string }
+// the figures.
+type FullError struct {
+	Reason string // the limit and the figures: the sender's 503 says it
+	Dir    string // the store's directory, for logs and healthz only; "" = not relevant
+}
 
-func (e *FullError) Error() string        { return ErrFull.Error() + ": " + e.Reason }
+// Error is for the log and healthz: the reason and, for min_free, the
+// directory whose disk is full.
+func (e *FullError) Error() string {
+	if e.Dir != "" {
+		return e.Answer() + " (the disk of " + e.Dir + ")"
+	}
+	return e.Answer()
+}
+
+// Answer is what a sender is told: no local path.
+func (e *FullError) Answer() string { return ErrFull.Error() + ": " + e.Reason }
+
 func (e *FullError) Is(target error) bool { return target == ErrFull }
 
 // State is the state of one delivery (message × destination).

@@ -105,7 +105,7 @@ func (s *Server) persist(ctx *fasthttp.RequestCtx, r *route, m *queue.Message) {
 		// once per request.
 		msg := "storage full; retry later"
 		if fe := (*queue.FullError)(nil); errors.As(err, &fe) {
-			msg = fe.Error() + "; retry later"
+			msg = fe.Answer() + "; retry later" // no local path: senders are not operators
 		}
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterFull)
 		writeError(ctx, fasthttp.StatusServiceUnavailable, codeUnavailable, msg)
