@@ -42,8 +42,10 @@ func storeBytes(dir string) int64 {
 func TestMaxDiskHoldsUnderABurst(t *testing.T) {
 	const maxDisk, segment = 64 << 20, 8 << 20
 	sk := startSink(t, "127.0.0.1:0")
+	metrics := reservePort(t)
 	r := newRelayd(t, "\nserver: {listen: 127.0.0.1:0}\n"+
 		"storage: {dir: {{dir}}/data, max_disk: 64MiB}\n"+
+		"admin: {socket: {{socket}}, metrics_listen: \""+metrics+"\"}\n"+
 		"destinations: [{name: billing, url: \"http://"+sk.addr+"/\"}]\n"+
 		"routes: [{name: r, path: /in, destinations: [billing]}]\n")
 	r.start()
@@ -102,6 +104,9 @@ func TestMaxDiskHoldsUnderABurst(t *testing.T) {
 			t.Fatalf("acknowledged %s is not in relayctl ls (%d listed, %d acknowledged)", id, len(listed), len(acked))
 		}
 	}
+	if m := scrape(t, "http://"+metrics+"/metrics"); !strings.Contains(m, "\nrelayd_storage_full 1\n") {
+		t.Fatalf("metrics while refusing for max_disk:\n%s", m)
+	}
 	logs := r.Logs()
 	into, outOf := strings.Count(logs, "storage full: refusing new messages"), strings.Count(logs, "accepting new messages")
 	t.Logf("transitions logged: %d into refusing, %d out of it", into, outOf)
@@ -134,6 +139,17 @@ func TestMaxDiskHoldsUnderABurst(t *testing.T) {
 	} else if status != http.StatusServiceUnavailable && status != http.StatusAccepted {
 		t.Fatalf("after the purge: %d %s", status, answer)
 	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // storeFiles lists the store's files over 1 MiB with their allocated
