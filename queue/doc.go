@@ -10,6 +10,11 @@
 // only in memory (schedule.go): a crash forgets them and the delivery is due
 // again (at least once).
 //
+// The disk limits (space.go): Enqueue is refused (ErrFull, as a
+// *FullError naming the limit) once storage.max_disk or storage.min_free
+// is reached, each counted as its last reading plus every byte admitted
+// since, so a burst cannot run past either between readings.
+//
 // The store directory is 0700 and its files 0600 (private.go): it holds
 // bodies and headers uncensored.
 //

@@ -17,8 +17,8 @@ import (
 // same Route and key still retained, nothing is written and the existing id
 // is returned with duplicate=true.
 func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate bool, err error) {
-	if err := s.maxDiskErr(); err != nil { // before the work of encoding
-		return "", false, fmt.Errorf("enqueue: %w", err)
+	if err := s.maxDiskErr(s.space.promised.Load(), 0); err != nil { // before the work of encoding
+		return "", false, fmt.Errorf("enqueue: %w", s.refuse(err))
 	}
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = time.Now()

@@ -88,9 +88,12 @@ type journal struct {
 	preparing bool       // a spare is being zero-filled (prepareSpareLocked)
 	closed    bool
 	prep      sync.WaitGroup
-	// mayGrow says whether n more bytes fit above storage.min_free
-	// (Store.roomFor); nil = always.
-	mayGrow func(n int64) bool
+	// mayGrow says whether n more bytes fit under storage.max_disk and
+	// above storage.min_free (Store.roomFor); nil = always. growing and
+	// grown (nil = none) bracket the creation of a segment file, so that
+	// the store counts its bytes before they show in a reading.
+	mayGrow        func(n int64) bool
+	growing, grown func(n int64)
 }
 
 // openJournal opens the journal directory under dir, creating it.
@@ -246,10 +249,11 @@ func (j *journal) restart(after uint64) error {
 	return syncDir(j.dir)
 }
 
-// roomFor reports whether one more segment fits above storage.min_free.
-// Only the spare made ahead of time asks: a rotation with no spare makes
-// its segment anyway, out of the min_free margin, since refusing it would
-// stop ingest until something else released a segment.
+// roomFor reports whether one more segment fits under storage.max_disk and
+// above storage.min_free. Only the spare made ahead of time asks: a
+// rotation with no spare makes its segment anyway, out of the min_free
+// margin and past max_disk (the one segment it may overshoot by), since
+// refusing it would stop ingest until something else released a segment.
 func (j *journal) roomFor() bool { return j.mayGrow == nil || j.mayGrow(j.segSize) }
 
 // prepareSpareLocked zero-fills a spare segment in the background when none
@@ -268,7 +272,7 @@ func (j *journal) prepareSpareLocked() {
 	j.prep.Add(1)
 	go func() {
 		defer j.prep.Done()
-		f, err := createZeroed(path, j.segSize)
+		f, err := j.createSegment(path)
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		j.preparing = false
@@ -312,11 +316,24 @@ func (j *journal) newSegmentLocked(first uint64) (*segment, error) {
 		f = sp.f
 	} else {
 		var err error
-		if f, err = createZeroed(path, j.segSize); err != nil {
+		if f, err = j.createSegment(path); err != nil {
 			return nil, err
 		}
 	}
 	return &segment{f: f, path: path, salt: rand.Uint64(), first: first, off: journalHeaderLen}, nil
+}
+
+// createSegment creates a segment file of segSize zeroes, counted by the
+// store (growing, grown) while it is written.
+func (j *journal) createSegment(path string) (*os.File, error) {
+	if j.growing != nil {
+		j.growing(j.segSize)
+	}
+	f, err := createZeroed(path, j.segSize)
+	if j.grown != nil {
+		j.grown(j.segSize) // created (shows in the next reading) or removed
+	}
+	return f, err
 }
 
 func createZeroed(path string, size int64) (*os.File, error) {

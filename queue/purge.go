@@ -31,6 +31,11 @@ func (s *Store) Purge(f Filter) (int, error) {
 		}
 		total += n
 	}
+	if total > 0 {
+		// A store refusing for storage.max_disk looks again now rather
+		// than at the next request or tick.
+		s.refreshSize()
+	}
 	return total, nil
 }
 

@@ -14,7 +14,9 @@ import (
 // a large sweep does not hold up enqueues behind one long batch.
 const sweepChunk = 256
 
-// sizeInterval is how often Size (and so the MaxDisk check) is refreshed.
+// sizeInterval is how often Size is refreshed for status and metrics.
+// With storage.max_disk set, Enqueue reads it more often
+// (storeSizeInterval) and after every purge or retention pass.
 const sizeInterval = 5 * time.Second
 
 func (s *Store) runMaintenance() {

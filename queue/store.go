@@ -88,8 +88,7 @@ type Store struct {
 
 	seq      uint64 // ordering-chain sequence; writer only
 	leaseSeq atomic.Uint64
-	size     atomic.Int64
-	space    space // free bytes on the filesystem, for MinFree
+	space    space // the store's size and free disk, for MaxDisk and MinFree
 	lastErr  atomic.Pointer[error]
 
 	sweepMu     sync.Mutex
@@ -152,7 +151,10 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
 	s.journal.mayGrow = s.roomFor
+	s.journal.growing = func(n int64) { s.space.promised.Add(n) }
+	s.journal.grown = func(n int64) { s.space.settled.Add(n) }
 	s.refreshFree()
+	s.refreshSize()
 	s.space.checked.Store(time.Now().UnixNano())
 	s.wg.Add(3)
 	go s.runWriter()
@@ -265,18 +267,6 @@ func (s *Store) Writable() error {
 		return errors.New("an acknowledged message failed to reach the queue's index; the journal keeps it and a restart applies it")
 	}
 	return s.fullErr()
-}
-
-// Size returns the store's bytes on disk (LSM + value log).
-func (s *Store) Size() int64 { return s.size.Load() }
-
-func (s *Store) refreshSize() {
-	n, err := dirSize(s.opts.Dir)
-	if err != nil {
-		s.log.Warn("queue size", "err", err)
-		return
-	}
-	s.size.Store(n)
 }
 
 // Counts returns, per destination name that has deliveries, its counts.

@@ -9,12 +9,33 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	// ErrFull means storage.max_disk is reached or the disk has less than
-	// storage.min_free left; ingress answers 503. It is returned wrapped
-	// with which limit and the figures.
+	// storage.min_free left; ingress answers 503. Enqueue returns it as a
+	// *FullError, which says the limit and the figures.
 	ErrFull = errors.New("storage full")
 	// ErrClosed means the store is closed or closing.
 	ErrClosed = errors.New("queue closed")
 )
+
+// FullError is the ErrFull Enqueue returns: which limit was reached and
+// the figures.
+type FullError struct {
+	Reason string // the limit and the figures: the sender's 503 says it
+	Dir    string // the store's directory, for logs and healthz only; "" = not relevant
+}
+
+// Error is for the log and healthz: the reason and, for min_free, the
+// directory whose disk is full.
+func (e *FullError) Error() string {
+	if e.Dir != "" {
+		return e.Answer() + " (the disk of " + e.Dir + ")"
+	}
+	return e.Answer()
+}
+
+// Answer is what a sender is told: no local path.
+func (e *FullError) Answer() string { return ErrFull.Error() + ": " + e.Reason }
+
+func (e *FullError) Is(target error) bool { return target == ErrFull }
 
 // State is the state of one delivery (message × destination).
 type State string

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -68,6 +69,13 @@ func writeMetrics(w io.Writer, store *queue.Store, r *relay.Relay) {
 	fmt.Fprintln(w, "# HELP relayd_storage_bytes Bytes the queue uses on disk.")
 	fmt.Fprintln(w, "# TYPE relayd_storage_bytes gauge")
 	fmt.Fprintf(w, "relayd_storage_bytes %d\n", store.Size())
+	full := 0
+	if errors.Is(store.Writable(), queue.ErrFull) {
+		full = 1
+	}
+	fmt.Fprintln(w, "# HELP relayd_storage_full Whether ingress refuses callbacks (503) because storage.max_disk or storage.min_free is reached (1) or not (0).")
+	fmt.Fprintln(w, "# TYPE relayd_storage_full gauge")
+	fmt.Fprintf(w, "relayd_storage_full %d\n", full)
 	fmt.Fprintln(w, "# HELP relayd_destination_consecutive_failures Failed attempts in a row per configured destination.")
 	fmt.Fprintln(w, "# TYPE relayd_destination_consecutive_failures gauge")
 	for _, d := range statuses {

@@ -100,9 +100,15 @@ func (s *Server) persist(ctx *fasthttp.RequestCtx, r *route, m *queue.Message) {
 	id, dup, err := s.store.Enqueue(s.persistCtx, m)
 	switch {
 	case errors.Is(err, queue.ErrFull):
+		// The answer names the limit and the figures; the queue logs once
+		// when it starts refusing and once when it accepts again, not
+		// once per request.
+		msg := "storage full; retry later"
+		if fe := (*queue.FullError)(nil); errors.As(err, &fe) {
+			msg = fe.Answer() + "; retry later" // no local path: senders are not operators
+		}
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfterFull)
-		s.reject(ctx, r, &rejection{fasthttp.StatusServiceUnavailable, codeUnavailable,
-			"storage full; retry later", err.Error()})
+		writeError(ctx, fasthttp.StatusServiceUnavailable, codeUnavailable, msg)
 		return
 	case err != nil:
 		// Not a rejection of the sender's request but a failure of ours:

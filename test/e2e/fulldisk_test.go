@@ -64,6 +64,10 @@ func TestFullDiskAnswers503AndLosesNothing(t *testing.T) {
 	if !full || !strings.Contains(refused, `"error":"unavailable"`) || !strings.Contains(refused, "storage full") {
 		t.Fatalf("after %d accepted: no lasting 503 storage full (%q)", acked, refused)
 	}
+	// The sender is told the limit and the figures, never a local path.
+	if !strings.Contains(refused, "storage.min_free 16.0 MiB reached") || strings.Contains(refused, small) {
+		t.Fatalf("the 503 should name min_free and no path: %s", refused)
+	}
 	// The log line follows the answer, and stderr is read asynchronously.
 	waitFor(t, "the refusal logged with the limit it hit", func() bool {
 		return strings.Contains(r.Logs(), "storage.min_free")
