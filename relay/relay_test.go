@@ -202,7 +202,7 @@ func TestProbeModeLimitsFailingDestination(t *testing.T) {
 	if p := c.peak.Load(); p > 1 {
 		t.Fatalf("%d requests at once while backing off, want 1", p)
 	}
-	if st := statusOf(r, "billing"); st.ConsecutiveFailures < failureThreshold || st.LastError == "" {
+	if st := statusOf(r, "billing"); st.ConsecutiveFailures < defaultBreakerFailures || st.LastError == "" {
 		t.Errorf("status %+v", st)
 	}
 

@@ -87,19 +87,24 @@ type DestinationStatus struct {
 	State               string // StateActive, StatePaused, ...
 	InFlight            int
 	ConsecutiveFailures int
-	LastAttemptAt       time.Time
-	LastError           string
+	// NextProbeAt is when a backing-off destination's probe goes out
+	// (zero when its breaker is closed).
+	NextProbeAt   time.Time
+	LastAttemptAt time.Time
+	LastError     string
 }
 
 // Event is one attempt's result, published to subscribers (relayctl tail).
 type Event struct {
-	At            time.Time
-	MessageID     string
-	Destination   string
-	Attempt       int
-	Status        int
-	Error         string
-	Duration      time.Duration
-	Result        string // "delivered", "retrying", "dead"
+	At          time.Time
+	MessageID   string
+	Destination string
+	Attempt     int
+	Status      int
+	Error       string
+	Duration    time.Duration
+	// Result is "delivered", "retrying", "dead", or for a breaker
+	// transition (no message) "breaker-open" / "breaker-closed".
+	Result        string
 	NextAttemptAt time.Time
 }
