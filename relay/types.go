@@ -88,7 +88,8 @@ type DestinationStatus struct {
 	InFlight            int
 	ConsecutiveFailures int
 	// NextProbeAt is when a backing-off destination's probe goes out
-	// (zero when its breaker is closed).
+	// (zero exactly when its breaker is closed; kept while paused, as
+	// State then shows paused).
 	NextProbeAt   time.Time
 	LastAttemptAt time.Time
 	LastError     string

@@ -65,6 +65,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			Dead:      row.counts.Dead,
 			Delivered: row.counts.Delivered,
 			InFlight:  row.counts.Delivering,
+
+			ConsecutiveFailures: row.status.ConsecutiveFailures,
+			NextProbeAt:         timePtr(row.status.NextProbeAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -84,6 +87,7 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 			Delivered:           row.counts.Delivered,
 			InFlight:            row.status.InFlight,
 			ConsecutiveFailures: row.status.ConsecutiveFailures,
+			NextProbeAt:         timePtr(row.status.NextProbeAt),
 			LastAttemptAt:       timePtr(row.status.LastAttemptAt),
 			LastError:           c.text(row.status.LastError),
 		})

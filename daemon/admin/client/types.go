@@ -21,6 +21,11 @@ type DestinationCounts struct {
 	Dead      int64  `json:"dead"`
 	Delivered int64  `json:"delivered"`
 	InFlight  int64  `json:"in_flight"`
+	// ConsecutiveFailures counts retryable failures in a row; NextProbeAt
+	// is when a backing-off destination's probe goes out (null when its
+	// breaker is closed; set also while paused).
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	NextProbeAt         *time.Time `json:"next_probe_at"`
 }
 
 // DestinationList is GET /v1/destinations.
@@ -30,17 +35,20 @@ type DestinationList struct {
 
 // Destination is one destination's live state and counters.
 type Destination struct {
-	Name                string     `json:"name"`
-	URL                 string     `json:"url"`
-	State               string     `json:"state"`
-	Pending             int64      `json:"pending"`
-	Retrying            int64      `json:"retrying"`
-	Dead                int64      `json:"dead"`
-	Delivered           int64      `json:"delivered"`
-	InFlight            int        `json:"in_flight"`
-	ConsecutiveFailures int        `json:"consecutive_failures"`
-	LastAttemptAt       *time.Time `json:"last_attempt_at"`
-	LastError           string     `json:"last_error"`
+	Name                string `json:"name"`
+	URL                 string `json:"url"`
+	State               string `json:"state"`
+	Pending             int64  `json:"pending"`
+	Retrying            int64  `json:"retrying"`
+	Dead                int64  `json:"dead"`
+	Delivered           int64  `json:"delivered"`
+	InFlight            int    `json:"in_flight"`
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	// NextProbeAt is when a backing-off destination's probe goes out;
+	// null when its breaker is closed.
+	NextProbeAt   *time.Time `json:"next_probe_at"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+	LastError     string     `json:"last_error"`
 }
 
 // DestinationState is the answer to pause and resume.
@@ -139,7 +147,10 @@ type Result struct {
 	Result string `json:"result"`
 }
 
-// Event is one delivery attempt's outcome, a line of GET /v1/tail.
+// Event is one delivery attempt's outcome, a line of GET /v1/tail, or a
+// destination's breaker transition: Result "breaker-open" (no id; Status
+// and Error say what failed, NextAttemptAt when the probe goes out) or
+// "breaker-closed".
 type Event struct {
 	At            time.Time  `json:"at"`
 	ID            string     `json:"id"`
