@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -73,5 +74,40 @@ func TestMaxElapsedCountsFromFirstAttempt(t *testing.T) {
 	d := waitState(t, store, id, "billing", queue.StateDead)
 	if d.AttemptCount < 3 {
 		t.Fatalf("%d attempts before dead, want several: max_elapsed counted from receipt", d.AttemptCount)
+	}
+}
+
+// A destination still paused when relay starts (the pause persisted across
+// a restart) holds its deliveries from the start on: that time does not
+// count against max_elapsed either.
+func TestMaxElapsedNotSpentWhilePausedAcrossRestart(t *testing.T) {
+	t.Parallel()
+	s := newSink(t, func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(503) })
+	store := openStore(t, "")
+	dest := testDest("billing", s.URL)
+	dest.BreakerFailures = 1000
+	dest.Retry.InitialInterval, dest.Retry.MaxInterval = 50*time.Millisecond, 50*time.Millisecond
+	dest.Retry.MaxElapsed = 500 * time.Millisecond
+	first := startRelay(t, store, dest)
+	id := enqueueTo(t, store, "billing")
+	waitFor(t, "a first attempt", func() bool { return delivery(t, store, id, "billing").AttemptCount >= 1 })
+	if err := first.Pause("billing"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	attemptsBefore := delivery(t, store, id, "billing").AttemptCount
+
+	second := startRelay(t, store, dest)  // the restart: paused from the store
+	time.Sleep(2 * dest.Retry.MaxElapsed) // the pause itself is what is tested
+	if err := second.Resume("billing"); err != nil {
+		t.Fatal(err)
+	}
+	d := waitState(t, store, id, "billing", queue.StateDead)
+	if after := d.AttemptCount - attemptsBefore; after < 3 {
+		t.Fatalf("%d attempts after resume, want several: the pause after the restart was counted", after)
 	}
 }

@@ -181,7 +181,7 @@ func newConcurrencySink(t *testing.T, delay time.Duration) *concurrencySink {
 	return c
 }
 
-func TestProbeModeLimitsFailingDestination(t *testing.T) {
+func TestBreakerProbesOneAtATime(t *testing.T) {
 	t.Parallel()
 	c := newConcurrencySink(t, 5*time.Millisecond)
 	c.fail.Store(true)
