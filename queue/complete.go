@@ -60,6 +60,9 @@ func (b *batch) complete(id, dest string, o Outcome, m *Message) error {
 		return fmt.Errorf("delivery is already %s", d.State)
 	}
 	b.unschedule(d)
+	if d.ScheduleStart.IsZero() {
+		d.ScheduleStart = o.Attempt.At // the schedule starts at its first attempt
+	}
 	d.addAttempt(o.Attempt)
 	d.UpdatedAt = b.now
 	switch o.Result {

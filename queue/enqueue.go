@@ -84,7 +84,7 @@ func (b *batch) enqueue(m *Message, rec []byte) (string, bool) {
 		d := &deliveryRec{
 			Delivery: Delivery{
 				MessageID: m.ID, Destination: dest, State: StatePending,
-				ScheduleStart: m.ReceivedAt, UpdatedAt: b.now, OrderingKey: m.OrderingKey,
+				UpdatedAt: b.now, OrderingKey: m.OrderingKey,
 			},
 			receivedAt: m.ReceivedAt,
 			siblings:   m.Destinations,

@@ -25,7 +25,7 @@ func implicitDelivery(id, dest string, receivedAt time.Time, siblings []string) 
 	return &deliveryRec{
 		Delivery: Delivery{
 			MessageID: id, Destination: dest, State: StatePending,
-			ScheduleStart: receivedAt, NextAttemptAt: receivedAt, UpdatedAt: receivedAt,
+			NextAttemptAt: receivedAt, UpdatedAt: receivedAt,
 		},
 		receivedAt: receivedAt,
 		siblings:   siblings,

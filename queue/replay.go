@@ -55,7 +55,8 @@ func (b *batch) replayMessage(t target, f Filter, now time.Time) int {
 	return n
 }
 
-// replay gives d a fresh schedule due at now, keeping its attempts. An
+// replay gives d a fresh schedule due at now, keeping its attempts: its
+// ScheduleStart is cleared, so max_elapsed counts from the next attempt. An
 // ordered delivery stays behind the unfinished ones of its key: a finished
 // one joins the end of its chain, a waiting one keeps its place.
 func (b *batch) replay(d *deliveryRec, now time.Time) {
@@ -63,7 +64,7 @@ func (b *batch) replay(d *deliveryRec, now time.Time) {
 	wasHead := !d.NextAttemptAt.IsZero()
 	b.unschedule(d)
 	b.setState(d, StatePending)
-	d.ScheduleStart, d.UpdatedAt = now, b.now
+	d.ScheduleStart, d.UpdatedAt = time.Time{}, b.now // starts at the next attempt
 	switch {
 	case d.OrderingKey == "":
 		b.schedule(d, now)

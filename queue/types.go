@@ -97,8 +97,11 @@ type Delivery struct {
 	Attempts    []Attempt // oldest first; capped (the newest kept)
 	// AttemptCount counts every attempt, also those dropped by the cap.
 	AttemptCount int
-	// ScheduleStart is when the current retry schedule began (receipt, or
-	// the last replay); max_elapsed is measured from it.
+	// ScheduleStart is when the current retry schedule began: the first
+	// attempt since receipt or the last replay, zero before it (a record
+	// written before 2026-12 holds receipt or replay time instead).
+	// max_elapsed is measured from it, so time queued behind a pause
+	// counts for nothing.
 	ScheduleStart time.Time
 	NextAttemptAt time.Time // zero when nothing is scheduled
 	UpdatedAt     time.Time

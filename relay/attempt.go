@@ -27,11 +27,8 @@ func (d *destination) deliver(l *queue.Lease, scratch []byte) {
 			d.pauseGone(&out) // kept queued: 410 pauses, it does not kill
 		}
 	case verdictRetry:
-		start := l.Delivery.ScheduleStart
-		if start.IsZero() {
-			start = l.Message.ReceivedAt // a record from before schedules had a start
-		}
-		next, dead, reason := schedule(d.cfg.Retry, start, l.Attempt, time.Now(), res.retryAfter)
+		now := time.Now()
+		next, dead, reason := schedule(d.cfg.Retry, d.elapsedFrom(l.Delivery, at, now), l.Attempt, now, res.retryAfter)
 		if dead {
 			out.Result = queue.Dead
 			out.Attempt.Error += "; gave up: " + reason
@@ -43,13 +40,23 @@ func (d *destination) deliver(l *queue.Lease, scratch []byte) {
 	if out.Result == queue.Dead {
 		d.announceDead(l, out) // before the death is recorded: see deadletter.go
 	}
-	d.record(l, v, out)
+	d.record(l, v, out, res.retryAfter)
+}
+
+// elapsedFrom is the start max_elapsed is measured from for dl's attempt
+// at: its schedule's start, moved later by the time d held its deliveries
+// since (paused, breaker open), which is not the delivery's to spend.
+func (d *destination) elapsedFrom(dl *queue.Delivery, at, now time.Time) time.Time {
+	start := scheduleStart(dl, at)
+	d.mu.Lock()
+	held := d.held.within(start, now)
+	d.mu.Unlock()
+	return start.Add(held)
 }
 
 // record writes the outcome to the store (unless Close already released
-// the lease), updates the probe state, publishes the event and frees the
-// slot.
-func (d *destination) record(l *queue.Lease, v verdict, out queue.Outcome) {
+// the lease), tells the breaker, publishes the event and frees the slot.
+func (d *destination) record(l *queue.Lease, v verdict, out queue.Outcome, retryAfter time.Duration) {
 	d.mu.Lock()
 	_, held := d.leases[l]
 	if held {
@@ -65,13 +72,16 @@ func (d *destination) record(l *queue.Lease, v verdict, out queue.Outcome) {
 	delete(d.leases, l)
 	d.lastAttemptAt = out.Attempt.At
 	d.lastError = out.Attempt.Error
-	change := d.updateProbe(v)
-	failures := d.failures
+	now := time.Now()
+	change := d.breaker.record(v, now, retryAfter)
+	d.held.set(d.holding(), now)
+	brk := *d.breaker
 	hc, deadInRow := d.health.observe(out.Result, d.cfg.FailingAfter), d.health.deadInRow
 	d.mu.Unlock()
 	d.signal()
 
-	d.logOutcome(l, out, change, failures)
+	d.logOutcome(l, out)
+	d.announce(change, &brk, out.Attempt, now)
 	d.logHealth(hc, deadInRow, l, out)
 	ev := Event{
 		At:            out.Attempt.At,
@@ -87,38 +97,7 @@ func (d *destination) record(l *queue.Lease, v verdict, out queue.Outcome) {
 	d.events.publish(ev)
 }
 
-// probeChange is a transition of the destination's probe mode.
-type probeChange int
-
-const (
-	probeSame probeChange = iota
-	probeEntered
-	probeLeft
-)
-
-// updateProbe counts retryable failures in a row: at failureThreshold the
-// destination backs off to one delivery in flight; a success ends it. A
-// rejection (non-retryable status) says the destination is up but changes
-// nothing. d.mu is held.
-func (d *destination) updateProbe(v verdict) probeChange {
-	switch v {
-	case verdictDelivered:
-		d.failures = 0
-		if d.backingOff {
-			d.backingOff = false
-			return probeLeft
-		}
-	case verdictRetry:
-		d.failures++
-		if d.failures >= failureThreshold && !d.backingOff {
-			d.backingOff = true
-			return probeEntered
-		}
-	}
-	return probeSame
-}
-
-func (d *destination) logOutcome(l *queue.Lease, out queue.Outcome, change probeChange, failures int) {
+func (d *destination) logOutcome(l *queue.Lease, out queue.Outcome) {
 	log := d.logger.With("message_id", l.Message.ID, "attempt", l.Attempt)
 	switch out.Result {
 	case queue.Delivered:
@@ -128,13 +107,6 @@ func (d *destination) logOutcome(l *queue.Lease, out queue.Outcome, change probe
 			"next_attempt_at", out.NextAttemptAt)
 	case queue.Dead:
 		log.Warn("delivery dead", "status", out.Attempt.Status, "error", out.Attempt.Error)
-	}
-	switch change {
-	case probeEntered:
-		d.logger.Warn("destination backing off: one delivery at a time until one succeeds",
-			"consecutive_failures", failures, "message_id", l.Message.ID, "error", out.Attempt.Error)
-	case probeLeft:
-		d.logger.Info("destination recovered", "message_id", l.Message.ID)
 	}
 }
 
@@ -157,7 +129,8 @@ func (d *destination) status() DestinationStatus {
 		URL:                 d.displayURL,
 		State:               StateActive,
 		InFlight:            len(d.leases),
-		ConsecutiveFailures: d.failures,
+		ConsecutiveFailures: d.breaker.failures,
+		NextProbeAt:         d.breaker.nextProbeAt(),
 		LastAttemptAt:       d.lastAttemptAt,
 		LastError:           d.lastError,
 		ConsecutiveDead:     d.health.deadInRow,
@@ -168,7 +141,7 @@ func (d *destination) status() DestinationStatus {
 		st.State = StateDisabled
 	case d.paused:
 		st.State, st.Reason = StatePaused, d.pauseReason
-	case d.backingOff:
+	case !d.breaker.closed():
 		st.State = StateBackingOff
 	case d.health.failing:
 		st.State = StateFailing

@@ -13,10 +13,6 @@ import (
 	"github.com/relayd/relayd/queue"
 )
 
-// failureThreshold is how many retryable failures in a row put a
-// destination in probe mode (backing-off).
-const failureThreshold = 3
-
 // leaseErrorDelay is how long a dispatcher waits after the store failed to
 // lease, and pastDueRecheck how long after a due delivery it could not
 // lease (held back by its ordering key); a kick or Wake comes sooner when
@@ -60,8 +56,8 @@ type destination struct {
 	pauseReason   string // "" = by the operator; ReasonGone
 	health        health
 	leases        map[*queue.Lease]leaseState
-	failures      int
-	backingOff    bool
+	breaker       *breaker
+	held          heldTime // paused or breaker not closed, for max_elapsed
 	lastAttemptAt time.Time
 	lastError     string
 }
@@ -89,6 +85,7 @@ func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, ev
 		kick:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		leases:     map[*queue.Lease]leaseState{},
+		breaker:    newBreaker(cfg.BreakerFailures, cfg.Retry),
 	}, nil
 }
 
@@ -98,15 +95,19 @@ func (d *destination) sameAs(o *destination) bool {
 	return reflect.DeepEqual(d.cfg, o.cfg) && bytes.Equal(d.caPEM, o.caPEM)
 }
 
-// inherit carries the live failure state of the instance d replaces.
+// inherit carries the live failure state of the instance d replaces: its
+// breaker (with d's threshold and schedule) and its held time.
 func (d *destination) inherit(old *destination) {
 	old.mu.Lock()
-	failures, backingOff, at, lastErr := old.failures, old.backingOff, old.lastAttemptAt, old.lastError
+	brk, held, at, lastErr := *old.breaker, old.held, old.lastAttemptAt, old.lastError
 	h := old.health
 	old.mu.Unlock()
+	held.spans = append([]heldSpan(nil), held.spans...)
+	brk.configure(d.cfg.BreakerFailures, d.cfg.Retry)
 	d.mu.Lock()
-	d.failures, d.backingOff, d.lastAttemptAt, d.lastError = failures, backingOff, at, lastErr
+	*d.breaker, d.held, d.lastAttemptAt, d.lastError = brk, held, at, lastErr
 	d.health = h
+	d.held.set(d.holding(), time.Now())
 	d.mu.Unlock()
 }
 
@@ -185,9 +186,14 @@ func (d *destination) abandon() int {
 func (d *destination) setPaused(paused bool) {
 	d.mu.Lock()
 	d.paused, d.pauseReason = paused, ""
+	d.held.set(d.holding(), time.Now())
 	d.mu.Unlock()
 	d.signal()
 }
+
+// holding reports whether d holds its deliveries back: paused, or its
+// breaker not closed (a probe aside). d.mu is held.
+func (d *destination) holding() bool { return d.paused || !d.breaker.closed() }
 
 func (d *destination) signal() {
 	select {
@@ -197,18 +203,22 @@ func (d *destination) signal() {
 }
 
 // slots returns how many more deliveries may be leased now: none when
-// paused, one probe at a time when backing off, else up to concurrency.
-func (d *destination) slots() int {
+// paused, none while the breaker is open (wait says until when), one probe
+// when it is half-open, else up to concurrency.
+func (d *destination) slots(now time.Time) (free int, wait time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	limit := max(d.cfg.Concurrency, 1)
-	switch {
-	case d.paused:
-		limit = 0
-	case d.backingOff:
-		limit = 1
+	if d.paused {
+		return 0, -1
 	}
-	return limit - len(d.leases)
+	limit, wait := d.breaker.limit(now)
+	switch {
+	case limit == 0:
+		return 0, wait
+	case limit < 0:
+		limit = max(d.cfg.Concurrency, 1)
+	}
+	return limit - len(d.leases), -1
 }
 
 // dispatch leases due deliveries while slots are free and otherwise sleeps
@@ -241,11 +251,12 @@ func (d *destination) dispatch(ctx context.Context) {
 // every free slot was filled (more may be due), else how long to sleep
 // (-1 = until signalled).
 func (d *destination) leaseDue() (wait time.Duration, again bool) {
-	free := d.slots()
+	now := time.Now()
+	free, wait := d.slots(now)
 	if free <= 0 {
-		return -1, false
+		return wait, false
 	}
-	leases, err := d.store.Lease(d.cfg.Name, time.Now(), free)
+	leases, err := d.store.Lease(d.cfg.Name, now, free)
 	if err != nil {
 		if !errors.Is(err, queue.ErrClosed) {
 			d.logger.Error("lease deliveries", "err", err)
@@ -278,12 +289,20 @@ func (d *destination) leaseDue() (wait time.Duration, again bool) {
 func (d *destination) work(ctx context.Context) {
 	scratch := make([]byte, responsePrefix)
 	for l := range d.jobs {
-		if ctx.Err() != nil || (d.limiter != nil && d.limiter.wait(ctx) != nil) {
+		if ctx.Err() != nil || (d.limiter != nil && d.limiter.wait(ctx) != nil) || d.holdsBack() {
 			d.release(l)
 			continue
 		}
 		d.deliver(l, scratch)
 	}
+}
+
+// holdsBack reports whether a leased delivery must go back unsent: the
+// breaker opened after it was leased. Released, it spends no attempt.
+func (d *destination) holdsBack() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.breaker.holds(time.Now())
 }
 
 func (d *destination) release(l *queue.Lease) {

@@ -2,8 +2,9 @@
 // workers that lease due deliveries from the queue, the HTTP sender (its own
 // fasthttp clients and TLS config per destination, redirects followed and
 // checked by relay itself), retry classification, the backoff schedule whose next
-// attempt time is written back to the queue, rate limits, the probe mode of
-// a failing destination, signing, and the stream of delivery events.
+// attempt time is written back to the queue, rate limits, the circuit
+// breaker of a failing destination, signing, and the stream of delivery
+// events.
 //
 // relay imports queue (and its own webhooksig) and nothing else of
 // relayd's; the daemon converts its config into Destination values.
@@ -61,11 +62,26 @@
 // The next attempt time is persisted with the outcome (queue Complete), so
 // a restart resumes the schedule; no goroutine sleeps on a delivery.
 //
-// # Probe mode
+// max_elapsed counts from a delivery's first attempt (the queue records
+// ScheduleStart then; a replay clears it), and the time its destination held
+// deliveries since (paused, breaker not closed) is not counted: relay keeps
+// those spans in memory per destination (the newest 256) and moves the start
+// later by their overlap. After a restart the spans before it are gone, so
+// that time counts again.
 //
-// After 3 retryable failures in a row (network errors, timeouts, statuses
-// in on_status) a destination is backing-off: one delivery in flight until
-// one succeeds. A non-retryable status neither counts nor ends it.
+// # Circuit breaker
+//
+// After Destination.BreakerFailures (default 3) retryable failures in a row
+// (network errors, timeouts, statuses in on_status) a destination is
+// backing-off: nothing is leased for a cooldown (the retry schedule's
+// interval for the k-th re-opening in a row, with jitter, capped by
+// max_interval; a Retry-After on the failing answer raises it, up to
+// max_interval), then one probe. A success closes it; a failure re-opens it
+// with the next cooldown. A delivery leased before it opened goes back
+// unsent (queue Release): held deliveries spend no attempt. A
+// non-retryable status neither counts nor closes it. Transitions are one
+// log line and one Event each (breaker-open, breaker-closed). The state
+// lives in memory: a restart starts closed.
 //
 // # Health, 410 and dead letters
 //

@@ -7,6 +7,11 @@ const (
 	ResultDelivered = "delivered"
 	ResultRetrying  = "retrying"
 	ResultDead      = "dead"
+	// A destination's breaker opened (or re-opened after a failed probe):
+	// the event has no message; NextAttemptAt is when the probe goes out.
+	ResultBreakerOpen = "breaker-open"
+	// A destination's breaker closed: a delivery succeeded.
+	ResultBreakerClosed = "breaker-closed"
 )
 
 // eventHub fans delivery events out to subscribers without ever blocking a

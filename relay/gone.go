@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"time"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/relayd/relayd/queue"
@@ -28,6 +30,7 @@ func (d *destination) pauseGone(out *queue.Outcome) {
 	was := d.paused // by the operator, or by another 410 in flight
 	if !was {
 		d.paused, d.pauseReason = true, ReasonGone
+		d.held.set(d.holding(), time.Now())
 	}
 	d.mu.Unlock()
 	if was {

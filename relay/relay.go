@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/relayd/relayd/queue"
 )
@@ -77,6 +78,7 @@ func (r *Relay) Apply(dests []Destination) error {
 			continue
 		}
 		d.pauseReason, d.paused = paused[d.cfg.Name]
+		d.held.set(d.paused, time.Now()) // paused before a restart: held from now
 		var after <-chan struct{}
 		if old != nil {
 			d.inherit(old)

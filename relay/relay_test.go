@@ -181,7 +181,7 @@ func newConcurrencySink(t *testing.T, delay time.Duration) *concurrencySink {
 	return c
 }
 
-func TestProbeModeLimitsFailingDestination(t *testing.T) {
+func TestBreakerProbesOneAtATime(t *testing.T) {
 	t.Parallel()
 	c := newConcurrencySink(t, 5*time.Millisecond)
 	c.fail.Store(true)
@@ -202,7 +202,7 @@ func TestProbeModeLimitsFailingDestination(t *testing.T) {
 	if p := c.peak.Load(); p > 1 {
 		t.Fatalf("%d requests at once while backing off, want 1", p)
 	}
-	if st := statusOf(r, "billing"); st.ConsecutiveFailures < failureThreshold || st.LastError == "" {
+	if st := statusOf(r, "billing"); st.ConsecutiveFailures < defaultBreakerFailures || st.LastError == "" {
 		t.Errorf("status %+v", st)
 	}
 

@@ -88,21 +88,27 @@ type DestinationStatus struct {
 	Reason              string // why paused: "" (the operator) or ReasonGone
 	InFlight            int
 	ConsecutiveFailures int
-	LastAttemptAt       time.Time
-	LastError           string
-	ConsecutiveDead     int  // deliveries dead in a row (StateFailing at FailingAfter)
-	Failing             bool // FailingAfter dead in a row, none delivered since (whatever State shows)
+	// NextProbeAt is when a backing-off destination's probe goes out
+	// (zero exactly when its breaker is closed; kept while paused, as
+	// State then shows paused).
+	NextProbeAt     time.Time
+	LastAttemptAt   time.Time
+	LastError       string
+	ConsecutiveDead int  // deliveries dead in a row (StateFailing at FailingAfter)
+	Failing         bool // FailingAfter dead in a row, none delivered since (whatever State shows)
 }
 
 // Event is one attempt's result, published to subscribers (relayctl tail).
 type Event struct {
-	At            time.Time
-	MessageID     string
-	Destination   string
-	Attempt       int
-	Status        int
-	Error         string
-	Duration      time.Duration
-	Result        string // "delivered", "retrying", "dead"
+	At          time.Time
+	MessageID   string
+	Destination string
+	Attempt     int
+	Status      int
+	Error       string
+	Duration    time.Duration
+	// Result is "delivered", "retrying", "dead", or for a breaker
+	// transition (no message) "breaker-open" / "breaker-closed".
+	Result        string
 	NextAttemptAt time.Time
 }

@@ -53,8 +53,12 @@ func (e *env) printEvent(ev client.Event) error {
 	return err
 }
 
-// eventLine is one tail line: time, id, destination, attempt, outcome.
+// eventLine is one tail line: time, id, destination, attempt, outcome; a
+// breaker transition gets a line of its own.
 func eventLine(ev client.Event, now time.Time) string {
+	if ev.ID == "" && ev.Attempt == 0 {
+		return breakerLine(ev, now)
+	}
 	outcome := strconv.Itoa(ev.Status)
 	if ev.Status == 0 {
 		outcome = "error"
@@ -66,6 +70,19 @@ func eventLine(ev client.Event, now time.Time) string {
 	}
 	if ev.NextAttemptAt != nil {
 		line += "  next " + ago(*ev.NextAttemptAt, now)
+	}
+	return line
+}
+
+// breakerLine is a tail line for a destination's breaker transition:
+// "12:00:01  billing  breaker-open  HTTP 503 …  probe in 2s".
+func breakerLine(ev client.Event, now time.Time) string {
+	line := fmt.Sprintf("%s  %-12s  %s", ev.At.Local().Format("15:04:05"), ev.Destination, ev.Result)
+	if ev.Error != "" {
+		line += "  " + oneLine(ev.Error, 80)
+	}
+	if ev.NextAttemptAt != nil {
+		line += "  probe " + ago(*ev.NextAttemptAt, now)
 	}
 	return line
 }

@@ -36,9 +36,12 @@ func (e *env) status(c *cli.Context) error {
 	}
 	fmt.Fprintf(e.stdout, "relayd %s, up %s, storage %s\n\n", st.Version,
 		shortDuration(secs(st.UptimeS)), humanBytes(st.StorageBytes))
-	t := newTable(e.stdout, "DESTINATION", "STATE", "PENDING", "IN-FLIGHT", "RETRYING", "DEAD", "DELIVERED")
+	now := e.now()
+	t := newTable(e.stdout, "DESTINATION", "STATE", "PENDING", "IN-FLIGHT", "RETRYING", "DEAD", "DELIVERED",
+		"FAILURES", "NEXT-PROBE")
 	for _, d := range st.Destinations {
-		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.InFlight), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered))
+		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.InFlight), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
+			strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.NextProbeAt, now))
 	}
 	return t.flush()
 }
@@ -58,10 +61,11 @@ func (e *env) destinations(c *cli.Context) error {
 	}
 	now := e.now()
 	t := newTable(e.stdout, "NAME", "STATE", "PENDING", "RETRYING", "DEAD", "DELIVERED", "IN-FLIGHT",
-		"FAILURES", "LAST-ATTEMPT", "URL", "LAST-ERROR")
+		"FAILURES", "NEXT-PROBE", "LAST-ATTEMPT", "URL", "LAST-ERROR")
 	for _, d := range l.Destinations {
 		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
-			strconv.Itoa(d.InFlight), strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.LastAttemptAt, now),
+			strconv.Itoa(d.InFlight), strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.NextProbeAt, now),
+			agoPtr(d.LastAttemptAt, now),
 			orDash(d.URL), orDash(oneLine(d.LastError, 60)))
 	}
 	return t.flush()

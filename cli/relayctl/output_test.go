@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/relayd/relayd/daemon/admin/client"
 )
 
 func TestAgo(t *testing.T) {
@@ -51,5 +53,33 @@ func TestHoistJSONFlag(t *testing.T) {
 		if strings.Join(got, " ") != tt.want || js != tt.json {
 			t.Errorf("hoist(%q) = %q %v", tt.in, got, js)
 		}
+	}
+}
+
+func TestEventLine(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	probe := now.Add(2 * time.Second)
+	next := now.Add(5 * time.Second)
+	tests := map[string]struct {
+		ev   client.Event
+		want string
+	}{
+		"attempt": {client.Event{At: now, ID: "abc", Destination: "billing", Attempt: 2, Status: 503,
+			Error: "HTTP 503 Service Unavailable", DurationMS: 12, Result: "retrying", NextAttemptAt: &next},
+			"abc  billing      #2  retrying  503  12ms  HTTP 503 Service Unavailable  next in 5s"},
+		"breaker opened": {client.Event{At: now, Destination: "billing", Status: 503,
+			Error: "HTTP 503 Service Unavailable", Result: "breaker-open", NextAttemptAt: &probe},
+			"billing       breaker-open  HTTP 503 Service Unavailable  probe in 2s"},
+		"breaker closed": {client.Event{At: now, Destination: "billing", Status: 200, Result: "breaker-closed"},
+			"billing       breaker-closed"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := eventLine(tt.ev, now)
+			stamp := now.Local().Format("15:04:05") + "  "
+			if got != stamp+tt.want {
+				t.Fatalf("eventLine = %q, want %q", got, stamp+tt.want)
+			}
+		})
 	}
 }

@@ -185,11 +185,11 @@ func TestHumanOutput(t *testing.T) {
 	}{
 		{[]string{"status"}, []*regexp.Regexp{
 			regexp.MustCompile(`relayd 1\.2\.3, up 1m, storage \d`),
-			regexp.MustCompile(`(?m)^DESTINATION +STATE +PENDING +IN-FLIGHT +RETRYING +DEAD +DELIVERED$`),
-			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +0 +1 +0$`),
+			regexp.MustCompile(`(?m)^DESTINATION +STATE +PENDING +IN-FLIGHT +RETRYING +DEAD +DELIVERED +FAILURES +NEXT-PROBE$`),
+			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +0 +1 +0 +0 +-$`),
 		}},
 		{[]string{"destinations"}, []*regexp.Regexp{
-			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +1 +0 +0 +\d+ +(just now|\d+s ago) +http://127`),
+			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +1 +0 +0 +\d+ +- +(just now|\d+s ago) +http://127`),
 		}},
 		{[]string{"ls"}, []*regexp.Regexp{
 			regexp.MustCompile(`(?m)^` + id + ` +(just now|\d+s ago) +eq-callback +billing:dead$`),

@@ -66,6 +66,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			Dead:      row.counts.Dead,
 			Delivered: row.counts.Delivered,
 			InFlight:  row.counts.Delivering,
+
+			ConsecutiveFailures: row.status.ConsecutiveFailures,
+			NextProbeAt:         timePtr(row.status.NextProbeAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -87,6 +90,7 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 			InFlight:            row.status.InFlight,
 			ConsecutiveFailures: row.status.ConsecutiveFailures,
 			ConsecutiveDead:     row.status.ConsecutiveDead,
+			NextProbeAt:         timePtr(row.status.NextProbeAt),
 			LastAttemptAt:       timePtr(row.status.LastAttemptAt),
 			LastError:           c.text(row.status.LastError),
 		})

@@ -81,6 +81,15 @@ func writeMetrics(w io.Writer, store *queue.Store, r *relay.Relay) {
 	for _, d := range statuses {
 		fmt.Fprintf(w, "relayd_destination_consecutive_failures{destination=%s} %d\n", label(d.Name), d.ConsecutiveFailures)
 	}
+	fmt.Fprintln(w, "# HELP relayd_destination_backing_off Whether a configured destination's breaker is open or probing (1) or closed (0).")
+	fmt.Fprintln(w, "# TYPE relayd_destination_backing_off gauge")
+	for _, d := range statuses {
+		open := 0
+		if !d.NextProbeAt.IsZero() {
+			open = 1
+		}
+		fmt.Fprintf(w, "relayd_destination_backing_off{destination=%s} %d\n", label(d.Name), open)
+	}
 	fmt.Fprintln(w, "# HELP relayd_destination_paused Whether a configured destination is paused (1) or not (0).")
 	fmt.Fprintln(w, "# TYPE relayd_destination_paused gauge")
 	for _, d := range statuses {

@@ -44,6 +44,7 @@ func TestMetricsAndHealth(t *testing.T) {
 		`relayd_deliveries{destination="billing",state="pending"} 0` + "\n",
 		`relayd_deliveries{destination="mailer",state="pending"} 1` + "\n",
 		`relayd_destination_paused{destination="mailer"} 1` + "\n",
+		`relayd_destination_backing_off{destination="billing"} 0` + "\n",
 		`relayd_destination_consecutive_failures{destination="billing"} `,
 		"relayd_storage_bytes ",
 	} {

@@ -22,6 +22,11 @@ type DestinationCounts struct {
 	Dead      int64  `json:"dead"`
 	Delivered int64  `json:"delivered"`
 	InFlight  int64  `json:"in_flight"`
+	// ConsecutiveFailures counts retryable failures in a row; NextProbeAt
+	// is when a backing-off destination's probe goes out (null when its
+	// breaker is closed; set also while paused).
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	NextProbeAt         *time.Time `json:"next_probe_at"`
 }
 
 // DestinationList is GET /v1/destinations.
@@ -31,19 +36,22 @@ type DestinationList struct {
 
 // Destination is one destination's live state and counters.
 type Destination struct {
-	Name                string     `json:"name"`
-	URL                 string     `json:"url"`
-	State               string     `json:"state"`
-	Reason              string     `json:"reason,omitempty"` // as in DestinationCounts
-	Pending             int64      `json:"pending"`
-	Retrying            int64      `json:"retrying"`
-	Dead                int64      `json:"dead"`
-	Delivered           int64      `json:"delivered"`
-	InFlight            int        `json:"in_flight"`
-	ConsecutiveFailures int        `json:"consecutive_failures"`
-	ConsecutiveDead     int        `json:"consecutive_dead"` // deliveries dead in a row; "failing" at breaker.failing_after
-	LastAttemptAt       *time.Time `json:"last_attempt_at"`
-	LastError           string     `json:"last_error"`
+	Name                string `json:"name"`
+	URL                 string `json:"url"`
+	State               string `json:"state"`
+	Reason              string `json:"reason,omitempty"` // as in DestinationCounts
+	Pending             int64  `json:"pending"`
+	Retrying            int64  `json:"retrying"`
+	Dead                int64  `json:"dead"`
+	Delivered           int64  `json:"delivered"`
+	InFlight            int    `json:"in_flight"`
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	ConsecutiveDead     int    `json:"consecutive_dead"` // deliveries dead in a row; "failing" at breaker.failing_after
+	// NextProbeAt is when a backing-off destination's probe goes out;
+	// null when its breaker is closed.
+	NextProbeAt   *time.Time `json:"next_probe_at"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+	LastError     string     `json:"last_error"`
 }
 
 // DestinationState is the answer to pause and resume.
@@ -142,7 +150,10 @@ type Result struct {
 	Result string `json:"result"`
 }
 
-// Event is one delivery attempt's outcome, a line of GET /v1/tail.
+// Event is one delivery attempt's outcome, a line of GET /v1/tail, or a
+// destination's breaker transition: Result "breaker-open" (no id; Status
+// and Error say what failed, NextAttemptAt when the probe goes out) or
+// "breaker-closed".
 type Event struct {
 	At            time.Time  `json:"at"`
 	ID            string     `json:"id"`
