@@ -123,7 +123,7 @@ func newRelayd(t *testing.T, storage, rest string) *relayd {
 
 func (r *relayd) dataDir() string { return filepath.Join(r.dir, "data") }
 
-// start runs relayd and waits until its ingress answers healthz.
+// start runs relayd and waits until its ingress answers.
 func (r *relayd) start() {
 	r.t.Helper()
 	r.cmd = exec.Command(filepath.Join(binDir, "relayd"), "run", "--config", filepath.Join(r.dir, "relayd.yaml"))
@@ -145,7 +145,7 @@ func (r *relayd) start() {
 			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return true // any answer: a store over its cap answers 503
 	})
 }
 
