@@ -49,7 +49,7 @@ func (s showJSON) errorsLike(dest, word string) int {
 // everything, and SIGTERM with requests still hanging must exit 0 within
 // the drain bound.
 func TestDownstreamThatNeverAnswers(t *testing.T) {
-	hung, healthy := startHangSink(t), startSink(t)
+	hung, healthy := startHangSink(t), startSink(t, 0)
 	r := newRelayd(t, "", fastRetry+
 		"destinations:\n"+
 		"  - {name: hung, url: \"http://"+hung.addr+"/\", timeout: "+pick("1s", "10s")+"}\n"+

@@ -20,7 +20,8 @@ const fastRetry = `defaults:
 // answered 202 reached the sink.
 func TestKill9UnderLoad(t *testing.T) {
 	cycles := pick(5, 50)
-	sk := startSink(t)
+	// 5 ms per request keeps a few deliveries in flight at each kill.
+	sk := startSink(t, 5*time.Millisecond)
 	r := newRelayd(t, "", fastRetry+
 		"destinations: [{name: sink, url: \"http://"+sk.addr+"/\"}]\n"+
 		"routes: [{name: in, path: /in, destinations: [sink]}]\n")

@@ -15,7 +15,7 @@ import (
 // reached the failing sink are reported.
 func TestDownstreamOutage(t *testing.T) {
 	before, phase := pick(2*time.Second, 20*time.Second), pick(3*time.Second, 75*time.Second)
-	failing, healthy := startSink(t), startSink(t)
+	failing, healthy := startSink(t, 0), startSink(t, 0)
 	r := newRelayd(t, "", fastRetry+
 		"destinations:\n"+
 		"  - {name: failing, url: \"http://"+failing.addr+"/\"}\n"+

@@ -22,8 +22,9 @@ const (
 // sink is a real downstream on a fixed 127.0.0.1 port that counts every
 // arrival by X-Relay-Id and by the sender's id in the body.
 type sink struct {
-	t    *testing.T
-	addr string
+	t     *testing.T
+	addr  string
+	delay time.Duration // how long each request takes to answer
 
 	mu        sync.Mutex
 	mode      sinkMode
@@ -36,9 +37,9 @@ type sink struct {
 	okTimes   []time.Time // when each 200 went out
 }
 
-func startSink(t *testing.T) *sink {
+func startSink(t *testing.T, delay time.Duration) *sink {
 	t.Helper()
-	s := &sink{t: t, addr: "127.0.0.1:0", byRelayID: map[string]int{}, bySender: map[string]int{}}
+	s := &sink{t: t, addr: "127.0.0.1:0", delay: delay, byRelayID: map[string]int{}, bySender: map[string]int{}}
 	s.listen()
 	t.Cleanup(func() {
 		s.mu.Lock()
@@ -82,6 +83,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, _ := io.ReadAll(r.Body)
 	json.Unmarshal(b, &body)
+	time.Sleep(s.delay) // the downstream's own work
 	s.mu.Lock()
 	if s.mode == answer503 {
 		s.hits503++

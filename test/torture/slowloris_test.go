@@ -15,7 +15,7 @@ import (
 // reported (the goal is under 100 ms with 1,000 slow connections).
 func TestSlowConnections(t *testing.T) {
 	conns, hold := pick(100, 1000), pick(3*time.Second, 30*time.Second)
-	sk := startSink(t)
+	sk := startSink(t, 0)
 	r := newRelayd(t, "", fastRetry+
 		"destinations: [{name: sink, url: \"http://"+sk.addr+"/\"}]\n"+
 		"routes: [{name: in, path: /in, destinations: [sink]}]\n")
