@@ -59,13 +59,21 @@ func figure(t *testing.T, scenario, format string, args ...any) {
 // waitFor polls cond until it holds, or fails the test after limit.
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
+	if !waitUntil(limit, cond) {
+		t.Fatalf("timed out after %s waiting for %s", limit, what)
+	}
+}
+
+// waitUntil polls cond until it holds (true) or limit passes (false).
+func waitUntil(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
 
 // reservePort returns a loopback address nobody listens on yet.

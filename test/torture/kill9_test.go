@@ -46,9 +46,9 @@ func TestKill9UnderLoad(t *testing.T) {
 	senders.Wait()
 
 	ids := s.ackedIDs()
-	waitFor(t, "every acknowledged callback delivered after the last restart", pick(60*time.Second, 5*time.Minute), func() bool {
-		return sk.missing(ids) == 0
-	})
+	if !waitUntil(pick(60*time.Second, 5*time.Minute), func() bool { return sk.missing(ids) == 0 }) {
+		t.Fatalf("lost: %d of %d acknowledged callbacks never arrived after the last restart", sk.missing(ids), len(ids))
+	}
 	acked, failed := s.counts()
 	delivered, distinct, _ := sk.counts()
 	figure(t, "kill -9 under load", "cycles=%d acked=%d refused_or_failed=%d delivered=%d distinct=%d lost=%d duplicates=%d",
