@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # A static binary: no cgo in what we ship. Tests turn cgo back on for -race.
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all build run sink test vet bench fuzz clean
+.PHONY: all build run sink test vet bench torture fuzz clean
 all: build
 
 build:
@@ -34,6 +34,13 @@ test: vet
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./queue/ ./relay/ ./daemon/ingress/
 	RELAYD_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./test/bench/
+
+# The torture scenarios in full (kill -9 ×50 under load, a downstream outage
+# of minutes, a hung downstream, a max_disk burst, 1,000 slow connections);
+# `make test` runs their short version. Figures print as `figure:` lines
+# and go to docs/RELIABILITY.md. Not -race: the figures are the binary's.
+torture:
+	RELAYD_TORTURE=1 $(GO) test -count=1 -v -timeout 30m ./test/torture/
 
 # Short runs of every fuzz target (each also runs its seed corpus in `make test`).
 FUZZTIME ?= 20s

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,9 +30,15 @@ func makePrivateDir(dir string) error {
 }
 
 // tightenModes makes every directory under dir 0700 and every regular
-// file 0600; symlinks are left alone (their mode means nothing).
+// file 0600; symlinks are left alone (their mode means nothing). It runs
+// after badger.Open, whose background flush of the memtables it replayed
+// deletes their .mem files meanwhile: a file gone is not a problem (after
+// a kill -9, test/torture saw relayd refuse to start over one).
 func tightenModes(dir string) error {
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -43,13 +50,19 @@ func tightenModes(dir string) error {
 			return nil
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		if info.Mode().Perm() == want {
 			return nil
 		}
-		return os.Chmod(path, want)
+		if err := os.Chmod(path, want); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("make store files private: %w", err)
