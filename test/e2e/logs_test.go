@@ -96,7 +96,7 @@ func checkObject(dec *json.Decoder, path string) error {
 }
 
 // Start, accept, deliver, a breaker that opens and closes, pause, resume,
-// a relayctl reload, a SIGHUP reload, stop: every line is one JSON object
+// a relayctl reload, a SIGHUP reload, stop, restart, stop: every line is one JSON object
 // without a repeated key, and each of these events is one line.
 func TestLogLinesOncePerEventWithoutRepeatedKeys(t *testing.T) {
 	sk := startSink(t, "127.0.0.1:0")
@@ -123,6 +123,13 @@ func TestLogLinesOncePerEventWithoutRepeatedKeys(t *testing.T) {
 	r.signal(syscall.SIGTERM)
 	if code := r.wait(); code != 0 {
 		t.Fatalf("relayd exit %d", code)
+	}
+	// A restart replays the queue's journal: a line of the queue's own,
+	// whose logger the daemon names.
+	r.start()
+	r.signal(syscall.SIGTERM)
+	if code := r.wait(); code != 0 {
+		t.Fatalf("relayd exit %d after the restart", code)
 	}
 
 	var lines []jsonLine
@@ -159,8 +166,8 @@ func TestLogLinesOncePerEventWithoutRepeatedKeys(t *testing.T) {
 		{"reload (relayctl, then SIGHUP)", mentions("reload"), 2},
 		{"breaker open", mentions("backing off"), 1},
 		{"breaker closed", mentions("recovered"), 1},
-		{"start", mentions("relayd started"), 1},
-		{"stop", mentions("relayd stopped"), 1},
+		{"start", mentions("relayd started"), 2},
+		{"stop", mentions("relayd stopped"), 2},
 	} {
 		if got := count(c.match); got != c.want {
 			t.Errorf("%s: %d log lines, want %d", c.event, got, c.want)
@@ -171,6 +178,13 @@ func TestLogLinesOncePerEventWithoutRepeatedKeys(t *testing.T) {
 	}
 	if n := count(func(l jsonLine) bool { return l.str("command") == "pause" && l.str("destination") == "billing" }); n != 1 {
 		t.Errorf("the pause line does not name billing")
+	}
+	// Each component's logger was exercised, or a repeated key in one
+	// could go unseen.
+	for _, c := range []string{"queue", "relay", "ingress", "admin"} {
+		if count(func(l jsonLine) bool { return l.str("component") == c }) == 0 {
+			t.Errorf("no line of component %s: the scenario no longer covers its logger", c)
+		}
 	}
 }
 
