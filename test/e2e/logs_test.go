@@ -314,3 +314,28 @@ func TestJournalStreamPriorities(t *testing.T) {
 		levelsSeen(t, out, plainLineRE)
 	}
 }
+
+// relayd's last word when it cannot start is an error to journald too:
+// journalctl -p err shows why the unit failed.
+func TestJournalStreamStartupErrorIsAnError(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	cmd := exec.Command(filepath.Join(binDir, "relayd"), "run", "--config", filepath.Join(t.TempDir(), "missing.yaml"))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino))
+	cmd.Stderr = f
+	if err := cmd.Run(); err == nil {
+		t.Fatal("relayd ran without its config file")
+	}
+	out, _ := os.ReadFile(f.Name())
+	if !regexp.MustCompile(`^<3>relayd: config file: .*missing\.yaml`).Match(out) {
+		t.Errorf("startup failure under journald: %q, want a <3>relayd: line naming the file", out)
+	}
+}
