@@ -100,7 +100,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		Logger:  d.logger.With("component", "admin"),
 		Version: opts.Version,
 		Started: d.started,
-		Reload:  d.Reload,
+		Reload:  d.reload, // the admin logs the command, outcome included
 		Censor:  d.censor,
 		Access:  adminAccess(cfg),
 	})
@@ -225,37 +225,51 @@ func (d *Daemon) shutdown() {
 // Reload re-reads the configuration and swaps destinations, then routes. A
 // config that fails to load or validate is refused and the running one kept.
 // Changes to server.listen, admin.* and storage.* need a restart and are
-// logged as such.
+// logged as such. The outcome is logged in one line ("config reloaded" or
+// "reload refused"); relayctl's reload is logged by the admin socket instead.
 func (d *Daemon) Reload(ctx context.Context) error {
+	cfg, err := d.swapConfig()
+	if err != nil {
+		d.logger.Error("reload refused; keeping the running config", "err", err)
+		return err
+	}
+	d.logger.Info("config reloaded", "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
+	return nil
+}
+
+// reload is Reload without its outcome's log line, for the admin socket.
+func (d *Daemon) reload(context.Context) error {
+	_, err := d.swapConfig()
+	return err
+}
+
+// swapConfig loads the configuration and applies it, returning it.
+func (d *Daemon) swapConfig() (*config.Config, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.opts.Notify("RELOADING=1")
 	defer d.opts.Notify("READY=1")
 	cfg, err := d.opts.Load()
 	if err != nil {
-		d.logger.Error("reload refused; keeping the running config", "err", err)
-		return fmt.Errorf("reload refused, running config kept: %w", err)
+		return nil, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	d.relay.SetConsumedAuth(consumedAuth(cfg))
 	if err := d.relay.Apply(relayDestinations(cfg)); err != nil {
 		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
-		d.logger.Error("reload refused; keeping the running config", "err", err)
-		return fmt.Errorf("reload refused, running config kept: %w", err)
+		return nil, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	if err := d.ingress.Apply(cfg); err != nil {
 		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
 		if rerr := d.relay.Apply(relayDestinations(d.cfg)); rerr != nil {
 			d.logger.Error("restore destinations after refused reload", "err", rerr)
 		}
-		d.logger.Error("reload refused; keeping the running config", "err", err)
-		return fmt.Errorf("reload refused, running config kept: %w", err)
+		return nil, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	for _, c := range restartOnly(d.cfg, cfg) {
 		d.logger.Warn("config change needs a restart to take effect", "key", c)
 	}
 	d.cfg = cfg
-	d.logger.Info("config reloaded", "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
-	return nil
+	return cfg, nil
 }
 
 // restartOnly names the settings that differ but cannot change live.

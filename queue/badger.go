@@ -73,15 +73,17 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 }
 
 // badgerLogger passes Badger's warnings and errors to our logger and drops
-// its info/debug chatter (it logs every compaction at info).
+// its info/debug chatter (it logs every compaction at info). The "badger: "
+// prefix says where a line came from: a component key would repeat the
+// one the logger carries.
 type badgerLogger struct{ log *slog.Logger }
 
 func (l badgerLogger) Errorf(f string, a ...any) {
-	l.log.Error("badger: "+trimNL(fmt.Sprintf(f, a...)), "component", "badger")
+	l.log.Error("badger: " + trimNL(fmt.Sprintf(f, a...)))
 }
 
 func (l badgerLogger) Warningf(f string, a ...any) {
-	l.log.Warn("badger: "+trimNL(fmt.Sprintf(f, a...)), "component", "badger")
+	l.log.Warn("badger: " + trimNL(fmt.Sprintf(f, a...)))
 }
 
 func (badgerLogger) Infof(string, ...any)  {}

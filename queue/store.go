@@ -33,7 +33,9 @@ type Options struct {
 	MinFree int64
 	// GCInterval is how often retention and value-log GC run (0 = 1m).
 	GCInterval time.Duration
-	Logger     *slog.Logger
+	// Logger gets the queue's lines as they are: the caller adds what
+	// names the component.
+	Logger *slog.Logger
 
 	// Test hooks: a smaller memtable (to force WAL rotations) and a
 	// replacement for the WAL fsync (to observe it).
@@ -104,11 +106,12 @@ func Open(opts Options) (*Store, error) {
 	if opts.GCInterval <= 0 {
 		opts.GCInterval = time.Minute
 	}
+	// The caller names the component (daemon: component=queue); adding it
+	// here too would repeat the key on every line.
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("component", "queue")
 	if err := makePrivateDir(opts.Dir); err != nil {
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}

@@ -94,7 +94,8 @@
 // A 410 Gone (not listed in on_status) does not kill the delivery: the
 // attempt is recorded, the delivery stays queued due at once, and the
 // destination is paused with reason "gone", persisted in the queue's pause
-// record (gone.go); the operator's resume sends it.
+// record (gone.go); the operator's resume sends it. An operator's Pause and
+// Resume are not logged here: the admin socket logs each command once.
 //
 // With DeadLetter set, each delivery that goes dead is announced to that
 // destination as a JSON DeadLetterEvent, a message in the queue of route

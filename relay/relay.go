@@ -179,7 +179,9 @@ func (r *Relay) Close(ctx context.Context) error {
 }
 
 // Pause holds dest's deliveries (persisted in the queue): nothing more is
-// leased; deliveries in flight finish.
+// leased; deliveries in flight finish. The caller logs it (the admin
+// socket's one line per command, with who asked), so Pause and Resume log
+// nothing: a second line would repeat the event.
 func (r *Relay) Pause(dest string) error { return r.setPaused(dest, true) }
 
 // Resume releases a paused destination's deliveries.
@@ -196,11 +198,6 @@ func (r *Relay) setPaused(name string, paused bool) error {
 		return fmt.Errorf("persist paused=%t for %q: %w", paused, name, err)
 	}
 	d.setPaused(paused)
-	if paused {
-		r.logger.Info("destination paused", "destination", name)
-	} else {
-		r.logger.Info("destination resumed", "destination", name)
-	}
 	return nil
 }
 

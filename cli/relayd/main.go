@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -20,12 +21,12 @@ func main() {
 		Name:    "relayd",
 		Usage:   "durable callback relay: persist, then deliver with retries",
 		Version: version,
-		Flags:   []cli.Flag{configFlag},
+		Flags:   []cli.Flag{configFlag, logFlag, logFormatFlag},
 		// run is also the default command.
 		Action:          runAction,
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
-			{Name: "run", Usage: "run the daemon", Flags: []cli.Flag{configFlag, logFlag}, Action: runAction},
+			{Name: "run", Usage: "run the daemon", Flags: []cli.Flag{configFlag, logFlag, logFormatFlag}, Action: runAction},
 			{Name: "check", Usage: "validate the config file; print every problem with its YAML path",
 				Flags: []cli.Flag{configFlag}, Action: checkAction},
 			{Name: "version", Usage: "print the version", Action: func(c *cli.Context) error {
@@ -39,6 +40,11 @@ func main() {
 		// An empty message is a command that has printed its own report
 		// (check's list of problems): no bare "relayd: " line after it.
 		if msg := err.Error(); msg != "" {
+			// Under systemd it is an error line like the logger's: journalctl
+			// -p err shows why relayd did not start.
+			if journalStream(os.Stderr) {
+				fmt.Fprint(os.Stderr, syslogPriority(slog.LevelError))
+			}
 			fmt.Fprintln(os.Stderr, "relayd:", msg)
 		}
 		os.Exit(1)

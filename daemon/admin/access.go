@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/user"
@@ -110,7 +111,9 @@ var commands = map[string]string{
 }
 
 // checkPeer lets a request through only when its peer may run it, and logs
-// every mutating command once, with the peer and the handler's details.
+// every mutating command once, with the peer and the handler's details
+// (an error included): neither the handler nor what it calls (relay's
+// Pause, the daemon's reload) logs the same event again.
 func (s *Server) checkPeer(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
@@ -140,8 +143,20 @@ func (s *Server) checkPeer(mux *http.ServeMux) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		mux.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logDetailsKey{}, details)))
 		args := append([]any{"command", cmd, "uid", id.uid, "user", id.name, "status", rec.status}, details.args...)
-		s.logger.Info("admin command", args...)
+		s.logger.Log(r.Context(), commandLevel(rec.status), "admin command", args...)
 	})
+}
+
+// commandLevel is the level of a command's line: a refusal the operator
+// must fix is a warning, a failure of relayd's own an error.
+func commandLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
 
 // logDetails collects what a mutating command's handler adds to its one

@@ -14,7 +14,8 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.opts.Reload(r.Context()); err != nil {
-		// Reload logged the problems; the operator gets them all.
+		// The operator gets every problem; the command's one line too.
+		logDetail(r.Context(), "err", err)
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return
 	}

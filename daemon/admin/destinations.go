@@ -102,7 +102,7 @@ func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	logDetail(r.Context(), "destination", name)
 	if err := s.opts.Relay.Pause(name); err != nil {
-		s.destinationError(w, "pause", name, err)
+		s.destinationError(w, r, "pause", name, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, client.DestinationState{Destination: name, State: relay.StatePaused})
@@ -112,7 +112,7 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	logDetail(r.Context(), "destination", name)
 	if err := s.opts.Relay.Resume(name); err != nil {
-		s.destinationError(w, "resume", name, err)
+		s.destinationError(w, r, "resume", name, err)
 		return
 	}
 	state := relay.StateActive
@@ -124,12 +124,12 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, client.DestinationState{Destination: name, State: state})
 }
 
-func (s *Server) destinationError(w http.ResponseWriter, what, name string, err error) {
+func (s *Server) destinationError(w http.ResponseWriter, r *http.Request, what, name string, err error) {
 	if errors.Is(err, relay.ErrUnknownDestination) {
 		writeError(w, http.StatusNotFound, "%s", s.unknownDestination(name))
 		return
 	}
-	s.logger.Error(what+" destination", "destination", name, "err", err)
+	logDetail(r.Context(), "err", err)
 	writeError(w, http.StatusInternalServerError, "%s %s: %v", what, name, err)
 }
 

@@ -157,7 +157,7 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := s.opts.Store.Replay(f, time.Now())
 	if err != nil {
-		s.logger.Error("replay", "err", err)
+		logDetail(r.Context(), "err", err)
 		writeError(w, http.StatusInternalServerError, "replay: %v", err)
 		return
 	}
@@ -224,7 +224,7 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := s.opts.Store.Purge(f)
 	if err != nil {
-		s.logger.Error("purge", "err", err)
+		logDetail(r.Context(), "err", err)
 		writeError(w, http.StatusInternalServerError, "purge: %v", err)
 		return
 	}

@@ -25,7 +25,8 @@ type Options struct {
 	Logger  *slog.Logger
 	Version string
 	Started time.Time
-	// Reload re-reads the config; its error (every problem of a refused
+	// Reload re-reads the config without logging the outcome (the
+	// command's line does); its error (every problem of a refused
 	// config) is passed to the operator as is.
 	Reload func(ctx context.Context) error
 	// Censor returns the current censoring rules (from the running

@@ -59,14 +59,17 @@ type relayd struct {
 	dir     string // config, storage and socket live here
 	config  string
 	socket  string
-	addr    string // ingress host:port
+	addr    string   // ingress host:port
+	args    []string // added to relayd run's (--log-format json)
 	mu      sync.Mutex
 	logs    bytes.Buffer
 	exited  chan struct{}
 	exitErr error
 }
 
-var listenRE = regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+// listenRE finds the ingress address in the "relayd started" line, text or
+// JSON.
+var listenRE = regexp.MustCompile(`msg="relayd started".* listen=(\S+)|"msg":"relayd started".*"listen":"([^"]+)"`)
 
 // newRelayd prepares a state directory and writes cfg into it. cfg may use
 // {{dir}} and {{socket}}; storage and admin are appended when absent.
@@ -101,7 +104,8 @@ func (r *relayd) writeConfig(cfg string) {
 // start runs relayd and waits for its "relayd started" log line.
 func (r *relayd) start() {
 	r.t.Helper()
-	r.cmd = exec.Command(filepath.Join(binDir, "relayd"), "run", "--config", r.config, "--log-level", "debug")
+	args := append([]string{"run", "--config", r.config, "--log-level", "debug"}, r.args...)
+	r.cmd = exec.Command(filepath.Join(binDir, "relayd"), args...)
 	r.cmd.Env = append(os.Environ(), "RELAYD_TEST=1")
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
@@ -124,7 +128,7 @@ func (r *relayd) start() {
 			r.mu.Unlock()
 			if m := listenRE.FindStringSubmatch(line); m != nil {
 				select {
-				case addrc <- m[1]:
+				case addrc <- m[1] + m[2]:
 				default:
 				}
 			}
