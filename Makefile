@@ -5,7 +5,23 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # A static binary: no cgo in what we ship. Tests turn cgo back on for -race.
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all build run sink test vet bench torture fuzz clean
+# make install: PREFIX and DESTDIR as usual. The config goes to
+# $(SYSCONFDIR)/relayd only where none is yet.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/relayd
+SYSCONFDIR  ?= /etc
+# make deb: dist/relayd_<version>_<arch>.deb, staged in $(STAGE).
+DIST        ?= dist
+STAGE       ?= bin/deb-root
+DEB_VERSION ?= $(shell VERSION='$(VERSION)' systemd/deb/version)
+NFPM        := $(GO) tool -modfile=systemd/deb/tools/go.mod nfpm
+
+.PHONY: all build run sink test vet bench torture fuzz clean man install deb
 all: build
 
 build:
@@ -51,5 +67,64 @@ fuzz:
 	  done; \
 	done
 
+# Man pages and completions, written by the binaries from their own
+# command definitions (and relayd.yaml.5 from the production reference).
+man: build
+	mkdir -p bin/man bin/completion
+	./bin/relayd man relayd.8 | gzip -n9 >bin/man/relayd.8.gz
+	./bin/relayd man relayd.yaml.5 | gzip -n9 >bin/man/relayd.yaml.5.gz
+	./bin/relayctl man | gzip -n9 >bin/man/relayctl.1.gz
+	for sh in bash zsh fish; do ./bin/relayctl completion $$sh >bin/completion/relayctl.$$sh || exit 1; done
+
+install: man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
+	  $(DESTDIR)$(DATADIR)/fish/vendor_completions.d $(DESTDIR)$(DOCDIR)/examples \
+	  $(DESTDIR)$(SYSCONFDIR)/relayd
+	install -m 0755 bin/relayd bin/relayctl $(DESTDIR)$(BINDIR)/
+	# The units name /usr/bin and /usr/share/doc: rewritten for this PREFIX.
+	for u in relayd.service relayd.socket; do \
+	  sed -e 's|/usr/bin/|$(BINDIR)/|g' -e 's|/usr/share/doc/relayd|$(DOCDIR)|g' systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/relayd.sysusers $(DESTDIR)$(SYSUSERSDIR)/relayd.conf
+	install -m 0644 bin/man/relayctl.1.gz $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 bin/man/relayd.yaml.5.gz $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 bin/man/relayd.8.gz $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 bin/completion/relayctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/relayctl
+	install -m 0644 bin/completion/relayctl.zsh $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_relayctl
+	install -m 0644 bin/completion/relayctl.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/relayctl.fish
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 configs/*.yaml $(DESTDIR)$(DOCDIR)/examples/
+	# Alert rules, dashboard and unit drop-ins, where the tree has them.
+	if [ -d docs/monitoring ]; then cp -R docs/monitoring $(DESTDIR)$(DOCDIR)/ && chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/monitoring; fi
+	if [ -d systemd/examples ]; then cp -R systemd/examples $(DESTDIR)$(DOCDIR)/examples/systemd && chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/examples/systemd; fi
+	# Never over an admin's config. On this machine (no DESTDIR) create the
+	# user first, so that the config is root:relayd as User=relayd needs.
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/relayd.conf; fi
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/relayd/relayd.yaml ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/relayd/relayd.yaml"; \
+	else \
+	  install -m 0640 configs/relayd.packaged.yaml $(DESTDIR)$(SYSCONFDIR)/relayd/relayd.yaml && \
+	  if [ -z "$(DESTDIR)" ]; then chgrp relayd $(SYSCONFDIR)/relayd/relayd.yaml; fi; \
+	fi
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/relayd/relayd.env ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/relayd/relayd.env"; \
+	else \
+	  install -m 0600 systemd/relayd.env $(DESTDIR)$(SYSCONFDIR)/relayd/relayd.env; \
+	fi
+
+# nfpm is a Go tool of its own module (systemd/deb/tools/go.mod): a fresh
+# machine needs only Go, and relayd's go.mod does not carry nfpm's deps.
+deb:
+	rm -rf $(STAGE)
+	$(MAKE) install PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(abspath $(STAGE))
+	mkdir -p $(DIST)
+	# nfpm expands $$VARs in a tree's src too late: $${STAGE} is filled in here.
+	sed 's|$${STAGE}|$(abspath $(STAGE))|g' systemd/deb/nfpm.yaml >$(STAGE)/nfpm.yaml
+	DEB_VERSION='$(DEB_VERSION)' GOARCH=$$($(GO) env GOARCH) \
+	  $(NFPM) package --config $(STAGE)/nfpm.yaml --packager deb --target $(DIST)/
+
 clean:
-	rm -rf bin var
+	rm -rf bin var dist

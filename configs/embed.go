@@ -11,3 +11,9 @@ import _ "embed"
 //
 //go:embed relayd.example.yaml
 var Example []byte
+
+// Production is relayd.production.yaml: the reference of every key with
+// production-looking values. relayd renders it into relayd.yaml(5).
+//
+//go:embed relayd.production.yaml
+var Production []byte

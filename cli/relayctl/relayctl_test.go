@@ -149,12 +149,14 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"unknown command", missing, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"missing argument", missing, []string{"pause"}, 2, "usage: relayctl pause DEST"},
 		{"usage error json", missing, []string{"--json", "pause"}, 2, `{"error":1,"error_message":"usage: relayctl pause DEST"}`},
-		{"completion shell", missing, []string{"completion", "fish"}, 2, "bash or zsh"},
+		{"completion shell", missing, []string{"completion", "tcsh"}, 2, "bash, zsh or fish"},
 		{"ls nothing matched", e.Socket, []string{"ls", "--state", "dead"}, 0, "no messages matched"},
 		{"replay nothing matched", e.Socket, []string{"replay", "--state", "dead"}, 0, "replayed 0 deliveries (nothing matched)"},
 		{"purge nothing matched", e.Socket, []string{"purge", "--state", "delivered"}, 0, "purged 0 deliveries (nothing matched)"},
 		{"help", missing, []string{"help"}, 0, "COMMANDS:"},
 		{"completion bash", missing, []string{"completion", "bash"}, 0, "complete -o bashdefault"},
+		{"completion fish", missing, []string{"completion", "fish"}, 0, "-a 'pause'"},
+		{"man page", missing, []string{"man"}, 0, ".SH COMMANDS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,10 @@ import (
 
 func shellCommands(e *env) []*cli.Command {
 	return []*cli.Command{
-		{Name: "completion", Usage: "print a shell completion script", ArgsUsage: "bash|zsh", Action: e.completion},
+		{Name: "completion", Usage: "print a shell completion script", ArgsUsage: "bash|zsh|fish", Action: e.completion},
+		// The packages' relayctl.1: `make man` runs it, so the page is
+		// the same definitions --help prints.
+		{Name: "man", Usage: "print relayctl's man page (roff)", Hidden: true, Action: e.man},
 		{Name: "version", Usage: "print relayctl's version", Action: e.version},
 	}
 }
@@ -26,7 +29,7 @@ func (e *env) version(c *cli.Context) error {
 }
 
 func (e *env) completion(c *cli.Context) error {
-	if err := args(c, 1, 1, "bash|zsh"); err != nil {
+	if err := args(c, 1, 1, "bash|zsh|fish"); err != nil {
 		return err
 	}
 	var script string
@@ -35,10 +38,27 @@ func (e *env) completion(c *cli.Context) error {
 		script = bashCompletion
 	case "zsh":
 		script = zshCompletion
+	case "fish":
+		// fish has no --generate-bash-completion hook: urfave/cli writes
+		// the whole command tree out instead.
+		s, err := c.App.ToFishCompletion()
+		if err != nil {
+			return fmt.Errorf("write fish completion: %w", err)
+		}
+		script = s
 	default:
-		return usagef("completion %q: want bash or zsh", c.Args().First())
+		return usagef("completion %q: want bash, zsh or fish", c.Args().First())
 	}
 	_, err := fmt.Fprint(e.stdout, script)
+	return err
+}
+
+func (e *env) man(c *cli.Context) error {
+	page, err := c.App.ToManWithSection(1)
+	if err != nil {
+		return fmt.Errorf("write man page: %w", err)
+	}
+	_, err = fmt.Fprint(e.stdout, page)
 	return err
 }
 
@@ -69,6 +89,8 @@ _relayctl_complete() {
 complete -o bashdefault -o default -F _relayctl_complete relayctl
 `
 
+// As a file in $fpath (the package's _relayctl) zsh autoloads it and
+// calls it once per completion; sourced, it registers itself.
 const zshCompletion = `#compdef relayctl
 # relayctl zsh completion: source <(relayctl completion zsh)
 _relayctl() {
@@ -85,5 +107,9 @@ _relayctl() {
     _files
   fi
 }
-compdef _relayctl relayctl
+if [[ "${zsh_eval_context[-1]}" == loadautofunc ]]; then
+  _relayctl "$@"
+else
+  compdef _relayctl relayctl
+fi
 `

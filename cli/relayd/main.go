@@ -36,6 +36,7 @@ func main() {
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
 	}
+	app.Commands = append(app.Commands, manCommand())
 	if err := app.Run(os.Args); err != nil {
 		// An empty message is a command that has printed its own report
 		// (check's list of problems): no bare "relayd: " line after it.
