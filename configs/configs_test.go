@@ -24,8 +24,9 @@ import (
 	"github.com/relayd/relayd/daemon/config"
 )
 
-// TestEveryConfigParses loads every *.yaml here with the environment a
-// deployment would provide and fails on any problem.
+// TestEveryConfigParses loads every *.yaml here and in examples/ (one per
+// sender) with the environment a deployment would provide and fails on any
+// problem.
 func TestEveryConfigParses(t *testing.T) {
 	setProductionEnv(t)
 	files, err := filepath.Glob("*.yaml")
@@ -35,6 +36,14 @@ func TestEveryConfigParses(t *testing.T) {
 	if len(files) < 2 {
 		t.Fatalf("found %d config files, want at least relayd.example.yaml and relayd.production.yaml", len(files))
 	}
+	examples, err := filepath.Glob("examples/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(examples) < 3 {
+		t.Fatalf("found %d configs in examples/, want at least solusvm, eq_callback and anynines", len(examples))
+	}
+	files = append(files, examples...)
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			if _, err := config.Load(f); err != nil {

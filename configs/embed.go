@@ -1,7 +1,10 @@
 // Package configs holds relayd's example configurations. relayd.example.yaml
 // is embedded as Example: it is what `make run` uses and relayd's built-in
-// default when no config file exists. configs_test.go validates every file
-// here so that none of them drifts from the config schema.
+// default when no config file exists. examples/ holds one production
+// config per sender (SolusVM 2, eq_callback workers, anynines) to copy to
+// /etc/relayd/relayd.yaml. configs_test.go validates every file here and in
+// examples/ so that none of them drifts from the config schema;
+// test/e2e runs the SolusVM example end to end.
 package configs
 
 import _ "embed"
