@@ -34,6 +34,10 @@ type Options struct {
 	// GCInterval is how often retention and value-log GC run (0 = 1m).
 	GCInterval time.Duration
 	Logger     *slog.Logger
+	// OnGroupCommit, when set, is told of every journal group commit: how
+	// many records it held and how long its fsync took (0 without Sync).
+	// It runs on the journal goroutine, so it must be cheap (metrics).
+	OnGroupCommit func(records int, fsync time.Duration)
 
 	// Test hooks: a smaller memtable (to force WAL rotations) and a
 	// replacement for the WAL fsync (to observe it).
