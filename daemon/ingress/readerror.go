@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -35,6 +36,9 @@ func (s *Server) readError(ctx *fasthttp.RequestCtx, err error) {
 		status, code, msg = fasthttp.StatusBadRequest, codeBadRequest, "malformed HTTP request"
 	}
 	writeError(ctx, status, code, msg)
+	if s.observe != nil {
+		s.observe("", status, time.Since(ctx.Time()))
+	}
 	ok, suppressed := s.admitLog(slog.LevelInfo, class)
 	if !ok {
 		return
