@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -37,7 +36,9 @@ func (s *Server) readError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	writeError(ctx, status, code, msg)
 	if s.observe != nil {
-		s.observe("", status, time.Since(ctx.Time()))
+		// fasthttp sets no receipt time for a request it could not
+		// read: 0, as nothing but accepted requests is timed.
+		s.observe("", status, 0)
 	}
 	ok, suppressed := s.admitLog(slog.LevelInfo, class)
 	if !ok {

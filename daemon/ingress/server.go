@@ -30,7 +30,8 @@ type Options struct {
 	Version string
 	// Observe, when set, is told of every request the handler answers:
 	// the route that took it ("" for none), the status, and the time from
-	// its receipt to the answer. It runs on the request's goroutine, so it
+	// its receipt to the answer (0 for a request fasthttp could not read:
+	// it has no receipt time). It runs on the request's goroutine, so it
 	// must be cheap (metrics).
 	Observe func(route string, status int, took time.Duration)
 }
