@@ -13,6 +13,7 @@ import (
 	"github.com/relayd/relayd/daemon/admin"
 	"github.com/relayd/relayd/daemon/config"
 	"github.com/relayd/relayd/daemon/ingress"
+	"github.com/relayd/relayd/daemon/metrics"
 	"github.com/relayd/relayd/queue"
 	"github.com/relayd/relayd/relay"
 )
@@ -47,6 +48,7 @@ type Daemon struct {
 	admin    *admin.Server
 	ingLn    net.Listener
 	adminLn  net.Listener
+	meters   *metrics.Metrics
 	metrics  *http.Server // nil unless admin.metrics_listen is set
 	metLn    net.Listener
 	started  time.Time
@@ -78,18 +80,28 @@ func New(opts Options) (_ *Daemon, err error) {
 		}
 	}()
 
+	// The registry exists whether or not metrics are served: the hooks
+	// below report to it unconditionally, and a scrape reads the levels
+	// (queue, relay) only once both are open.
+	meters := &lateMetrics{}
 	d.store, err = queue.Open(queue.Options{
-		Dir:       cfg.Storage.Dir,
-		Sync:      deref(cfg.Storage.Sync, true),
-		Retention: cfg.Storage.Retention.D(),
-		MaxDisk:   int64(cfg.Storage.MaxDisk),
-		MinFree:   int64(cfg.Storage.MinFree),
-		Logger:    d.logger.With("component", "queue"),
+		Dir:           cfg.Storage.Dir,
+		Sync:          deref(cfg.Storage.Sync, true),
+		Retention:     cfg.Storage.Retention.D(),
+		MaxDisk:       int64(cfg.Storage.MaxDisk),
+		MinFree:       int64(cfg.Storage.MinFree),
+		Logger:        d.logger.With("component", "queue"),
+		OnGroupCommit: meters.groupCommitted,
 	})
 	if err != nil {
 		return nil, err // queue's error names the directory already
 	}
 	d.relay = relay.New(d.store, d.logger.With("component", "relay"))
+	d.meters = metrics.New(metrics.Options{Store: d.store, Relay: d.relay, Version: opts.Version})
+	meters.set(d.meters)
+	d.relay.SetObserver(d.meters)
+	d.meters.SetDestinations(destinationNames(cfg))
+	d.meters.SetRoutes(routeNames(cfg))
 	d.relay.SetConsumedAuth(consumedAuth(cfg))
 	if err = d.relay.Apply(relayDestinations(cfg)); err != nil {
 		return nil, fmt.Errorf("configure destinations: %w", err)
@@ -109,6 +121,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		Logger:  d.logger.With("component", "ingress"),
 		Status:  d.admin.MessageJSON,
 		Version: opts.Version,
+		Observe: d.meters.Request,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure ingress: %w", err)
@@ -141,7 +154,7 @@ func (d *Daemon) listen(cfg *config.Config) (err error) {
 		if d.metLn, err = net.Listen("tcp", cfg.Admin.MetricsListen); err != nil {
 			return fmt.Errorf("listen for metrics on %s: %w", cfg.Admin.MetricsListen, err)
 		}
-		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.relay), ReadHeaderTimeout: 5 * time.Second}
+		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.meters.Handler()), ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
 }
@@ -243,10 +256,18 @@ func (d *Daemon) reload(context.Context) error {
 	return err
 }
 
-// swapConfig loads the configuration and applies it, returning it.
+// swapConfig loads the configuration and applies it, returning it; every
+// outcome is counted in the reload metrics.
 func (d *Daemon) swapConfig() (*config.Config, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	cfg, err := d.applyConfig()
+	d.meters.Reloaded(err)
+	return cfg, err
+}
+
+// applyConfig loads the configuration and swaps it in; d.mu is held.
+func (d *Daemon) applyConfig() (*config.Config, error) {
 	d.opts.Notify("RELOADING=1")
 	defer d.opts.Notify("READY=1")
 	cfg, err := d.opts.Load()
@@ -269,6 +290,8 @@ func (d *Daemon) swapConfig() (*config.Config, error) {
 		d.logger.Warn("config change needs a restart to take effect", "key", c)
 	}
 	d.cfg = cfg
+	d.meters.SetDestinations(destinationNames(cfg))
+	d.meters.SetRoutes(routeNames(cfg))
 	return cfg, nil
 }
 

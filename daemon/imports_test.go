@@ -18,6 +18,7 @@ func TestImportsPointOneWay(t *testing.T) {
 		"daemon/admin/client": {},
 		"cli/relayctl":        {"daemon/admin/client", "daemon/config", "configs"},
 		"daemon/ingress":      {"daemon/config", "queue", "relay/webhooksig"},
+		"daemon/metrics":      {"queue", "relay", "relay/webhooksig"},
 	}
 	for pkg, ok := range allowed {
 		out, err := exec.Command("go", "list", "-deps", mod+"/"+pkg).Output()

@@ -15,6 +15,10 @@
 // is reached, each counted as its last reading plus every byte admitted
 // since, so a burst cannot run past either between readings.
 //
+// Levels for metrics are read, not counted (levels.go): Counts, Space and
+// OldestUnfinished (three Seeks per destination); Options.OnGroupCommit
+// reports each journal group's size and fsync time.
+//
 // The store directory is 0700 and its files 0600 (private.go): it holds
 // bodies and headers uncensored.
 //

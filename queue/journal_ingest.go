@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -109,7 +110,15 @@ func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
 		r.apply.seq = first + uint64(i)
 		s.reqs <- r.apply
 	}
+	start := time.Now()
 	err = s.journal.flush()
+	if s.opts.OnGroupCommit != nil {
+		var took time.Duration
+		if s.journal.sync {
+			took = time.Since(start)
+		}
+		s.opts.OnGroupCommit(len(group), took)
+	}
 	if err != nil {
 		err = fmt.Errorf("queue journal: %w", err)
 		s.lastErr.Store(&err)

@@ -36,6 +36,10 @@ type Options struct {
 	// Logger gets the queue's lines as they are: the caller adds what
 	// names the component.
 	Logger *slog.Logger
+	// OnGroupCommit, when set, is told of every journal group commit: how
+	// many records it held and how long its fsync took (0 without Sync).
+	// It runs on the journal goroutine, so it must be cheap (metrics).
+	OnGroupCommit func(records int, fsync time.Duration)
 
 	// Test hooks: a smaller memtable (to force WAL rotations) and a
 	// replacement for the WAL fsync (to observe it).

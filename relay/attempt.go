@@ -41,6 +41,9 @@ func (d *destination) deliver(l *queue.Lease, scratch []byte) {
 		d.announceDead(l, out) // before the death is recorded: see deadletter.go
 	}
 	d.record(l, v, out, res.retryAfter)
+	if obs := d.obs.get(); obs != nil {
+		obs.Attempted(d.cfg.Name, outcomeOf(res, out.Result), res.duration, out.Result == queue.Dead)
+	}
 }
 
 // elapsedFrom is the start max_elapsed is measured from for dl's attempt

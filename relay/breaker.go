@@ -156,5 +156,12 @@ func (d *destination) announce(change breakerChange, brk *breaker, a queue.Attem
 	default:
 		return
 	}
+	if obs := d.obs.get(); obs != nil {
+		to := BreakerOpen
+		if change == breakerRecovered {
+			to = BreakerClosed
+		}
+		obs.BreakerChanged(d.cfg.Name, to)
+	}
 	d.events.publish(ev)
 }

@@ -40,6 +40,7 @@ type destination struct {
 	store      *queue.Store
 	logger     *slog.Logger
 	events     *eventHub
+	obs        *observers
 	limiter    *tokenBucket // nil = no rate limit
 
 	jobs chan *queue.Lease
@@ -62,7 +63,7 @@ type destination struct {
 	lastError     string
 }
 
-func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, events *eventHub, sc *scope) (*destination, error) {
+func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, events *eventHub, obs *observers, sc *scope) (*destination, error) {
 	s, caPEM, err := newSender(cfg, sc)
 	if err != nil {
 		return nil, err
@@ -80,6 +81,7 @@ func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, ev
 		store:      store,
 		logger:     logger.With("destination", cfg.Name),
 		events:     events,
+		obs:        obs,
 		limiter:    newTokenBucket(cfg.RateLimit),
 		jobs:       make(chan *queue.Lease, conc),
 		kick:       make(chan struct{}, 1),
@@ -211,7 +213,13 @@ func (d *destination) slots(now time.Time) (free int, wait time.Duration) {
 	if d.paused {
 		return 0, -1
 	}
+	was := d.breaker.state
 	limit, wait := d.breaker.limit(now)
+	if was == breakerOpen && d.breaker.state == breakerHalfOpen {
+		if obs := d.obs.get(); obs != nil {
+			obs.BreakerChanged(d.cfg.Name, BreakerHalfOpen)
+		}
+	}
 	switch {
 	case limit == 0:
 		return 0, wait

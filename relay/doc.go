@@ -3,8 +3,9 @@
 // fasthttp clients and TLS config per destination, redirects followed and
 // checked by relay itself), retry classification, the backoff schedule whose next
 // attempt time is written back to the queue, rate limits, the circuit
-// breaker of a failing destination, signing, and the stream of delivery
-// events.
+// breaker of a failing destination, signing, the stream of delivery
+// events (Subscribe: a slow subscriber misses some) and the Observer told
+// of every attempt's outcome and breaker transition (metrics: none missed).
 //
 // relay imports queue (and its own webhooksig) and nothing else of
 // relayd's; the daemon converts its config into Destination values.

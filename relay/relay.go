@@ -20,6 +20,7 @@ type Relay struct {
 	store  *queue.Store
 	logger *slog.Logger
 	events eventHub
+	obs    observers
 	scope  scope
 
 	mu       sync.Mutex
@@ -55,7 +56,7 @@ func (r *Relay) Apply(dests []Destination) error {
 			return fmt.Errorf("apply destinations: %q configured twice", cfg.Name)
 		}
 		seen[cfg.Name] = true
-		d, err := newDestination(cfg, r.store, r.logger, &r.events, &r.scope)
+		d, err := newDestination(cfg, r.store, r.logger, &r.events, &r.obs, &r.scope)
 		if err != nil {
 			return fmt.Errorf("apply destination %q: %w", cfg.Name, err)
 		}

@@ -3,7 +3,8 @@
 // resume, message listing and display (censored), replay, purge, reload and
 // a live tail of delivery events. It also renders the message JSON the
 // ingress status endpoint answers with, and serves the optional
-// /metrics, /healthz and /readyz listener.
+// admin.metrics_listen: /metrics (the handler daemon/metrics makes),
+// /healthz and /readyz.
 //
 // Every admin connection's peer is read from the kernel (SO_PEERCRED) at
 // Accept, and each request is checked against it (access.go): root,

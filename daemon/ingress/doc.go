@@ -44,6 +44,9 @@
 //     a trusted proxy. An unparseable entry leaves the client unknown, which
 //     no allow_ips list admits.
 //
+// Options.Observe, when set, is told of every answer (route, status,
+// receipt-to-answer time): the daemon points it at daemon/metrics.
+//
 // ingress imports daemon/config, queue and relay/webhooksig, nothing else of
 // relayd's.
 package ingress

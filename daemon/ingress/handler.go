@@ -33,6 +33,11 @@ var (
 // Handler answers one request: the /_relay/ endpoints, or route → auth →
 // persist → answer. A panic is recovered and answered 500.
 func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
+	route := ""
+	if s.observe != nil {
+		// Runs after recoverPanic (defers run last first): the 500 counts.
+		defer func() { s.observe(route, ctx.Response.StatusCode(), time.Since(ctx.Time())) }()
+	}
 	defer s.recoverPanic(ctx)
 	if conflictingFraming(ctx.Request.Header.RawHeaders()) {
 		ctx.SetConnectionClose()
@@ -44,7 +49,7 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		s.serveRelay(ctx, t, path)
 		return
 	}
-	s.serveRoute(ctx, t)
+	route = s.serveRoute(ctx, t)
 }
 
 func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
@@ -58,41 +63,51 @@ func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
 	writeError(ctx, fasthttp.StatusInternalServerError, codeInternal, "internal error")
 }
 
-func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, t *table) {
+// serveRoute answers a callback and returns the name of the route that
+// took it ("" for none).
+func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, t *table) string {
 	rq := request{ctx: ctx}
 	r, miss, err := t.find(&rq)
 	switch {
 	case err != nil:
 		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error(), ""})
-		return
+		return routeName(r)
 	case r == nil && miss == missMethod:
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, t.allowHeader(ctx.Path()))
 		s.reject(ctx, nil, &rejection{fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed, "method " + string(ctx.Method()) + " is not allowed on " + string(ctx.Path()), ""})
-		return
+		return ""
 	case r == nil:
 		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(ctx.Path()), ""})
-		return
+		return ""
 	}
 	if t.maxBody > 0 && len(ctx.Request.Body()) > t.maxBody {
 		s.reject(ctx, r, &rejection{fasthttp.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("body is larger than max_body_size (%d bytes)", t.maxBody), ""})
-		return
+		return r.name
 	}
 	client := t.clientAddr(ctx)
 	if r.auth != nil {
 		if rej := r.auth.check(ctx, client, time.Now()); rej != nil {
 			s.reject(ctx, r, rej)
-			return
+			return r.name
 		}
 	}
 	m, err := buildMessage(&rq, r, client)
 	if err != nil {
 		s.reject(ctx, r, &rejection{fasthttp.StatusBadRequest, codeBadRequest, err.Error(), ""})
-		return
+		return r.name
 	}
 	if s.beforePersist != nil {
 		s.beforePersist(ctx)
 	}
 	s.persist(ctx, r, m)
+	return r.name
+}
+
+func routeName(r *route) string {
+	if r == nil {
+		return ""
+	}
+	return r.name
 }
 
 // persist writes m and answers only once Enqueue has returned.

@@ -35,6 +35,11 @@ func (s *Server) readError(ctx *fasthttp.RequestCtx, err error) {
 		status, code, msg = fasthttp.StatusBadRequest, codeBadRequest, "malformed HTTP request"
 	}
 	writeError(ctx, status, code, msg)
+	if s.observe != nil {
+		// fasthttp sets no receipt time for a request it could not
+		// read: 0, as nothing but accepted requests is timed.
+		s.observe("", status, 0)
+	}
 	ok, suppressed := s.admitLog(slog.LevelInfo, class)
 	if !ok {
 		return

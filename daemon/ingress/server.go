@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -27,6 +28,12 @@ type Options struct {
 	Status func(id string) (body []byte, status int)
 	// Version is the daemon's version, logged when serving starts.
 	Version string
+	// Observe, when set, is told of every request the handler answers:
+	// the route that took it ("" for none), the status, and the time from
+	// its receipt to the answer (0 for a request fasthttp could not read:
+	// it has no receipt time). It runs on the request's goroutine, so it
+	// must be cheap (metrics).
+	Observe func(route string, status int, took time.Duration)
 }
 
 // Server is the callback listener.
@@ -55,6 +62,7 @@ type Server struct {
 	// beforePersist, when set (by tests), runs in the handler after auth
 	// and before Enqueue.
 	beforePersist func(ctx *fasthttp.RequestCtx)
+	observe       func(route string, status int, took time.Duration)
 }
 
 // New compiles cfg's routes (regexes, selectors, CIDRs, auth) and builds the
@@ -67,7 +75,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile routes: %w", err)
 	}
-	s := &Server{store: opts.Store, logger: opts.Logger, status: opts.Status, version: opts.Version,
+	s := &Server{store: opts.Store, logger: opts.Logger, status: opts.Status, version: opts.Version, observe: opts.Observe,
 		maxHeader: int(cfg.Server.MaxHeaderSize), maxConns: cfg.Server.MaxConns, maxPerIP: cfg.Server.MaxConnsPerIP,
 		rejectLog: newRateLog(rejectLogRate, rejectLogBurst, nil)}
 	if s.logger == nil {

@@ -98,8 +98,9 @@ func TestBreakerBoundsRequestsDuringOutage(t *testing.T) {
 	if out, _ := r.relayctl("destinations"); !regexp.MustCompile(`(?m)^billing +backing-off( +\d+){6} +(in \d+s|just now|\d+s ago) `).MatchString(out) {
 		t.Errorf("relayctl destinations while backing off:\n%s", out)
 	}
-	if body := getBody(t, "http://"+metrics+"/metrics"); !strings.Contains(body, `relayd_destination_backing_off{destination="billing"} 1`) {
-		t.Errorf("metrics while backing off lack the gauge at 1:\n%s", body)
+	if body := getBody(t, "http://"+metrics+"/metrics"); !strings.Contains(body, `relayd_destination_breaker_open{destination="billing"} 1`) ||
+		strings.Contains(body, `relayd_breaker_transitions_total{destination="billing",to="open"} 0`+"\n") {
+		t.Errorf("metrics while backing off lack the gauge at 1 or the transition counted:\n%s", body)
 	}
 
 	time.Sleep(3*time.Second - time.Since(outageStart)) // the outage's length is the input, not asserted

@@ -122,7 +122,7 @@ func TestMaxDiskHoldsUnderABurst(t *testing.T) {
 			t.Fatalf("acknowledged %s is not in relayctl ls (%d listed, %d acknowledged)", id, len(listed), len(acked))
 		}
 	}
-	if m := scrape(t, "http://"+metrics+"/metrics"); !strings.Contains(m, "\nrelayd_storage_full 1\n") {
+	if m := scrape(t, "http://"+metrics+"/metrics"); !strings.Contains(m, "\nrelayd_healthy 0\n") {
 		t.Fatalf("metrics while refusing for max_disk:\n%s", m)
 	}
 	logs := r.Logs()

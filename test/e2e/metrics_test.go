@@ -24,10 +24,27 @@ func TestMetricsListener(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	// A counter, with the route's and destination's series (the names
+	// docs/METRICS.md lists, which the shipped alerts use).
+	var body string
 	waitFor(t, "the delivery in /metrics", func() bool {
-		code, body := get("/metrics")
-		return code == 200 && strings.Contains(body, `relayd_deliveries{destination="billing",state="delivered"} 1`)
+		var code int
+		code, body = get("/metrics")
+		return code == 200 && strings.Contains(body, `relayd_delivery_attempts_total{destination="billing",outcome="delivered"} 1`+"\n")
 	})
+	for _, want := range []string{
+		`relayd_ingress_requests_total{code="202",route="eq-callback"} 1` + "\n",
+		`relayd_queue_deliveries{destination="billing",state="delivered"} 1` + "\n",
+		`relayd_ingress_accept_duration_seconds_count 1` + "\n",
+		`relayd_build_info{goversion="go`,
+		"relayd_healthy 1\n",
+		"process_resident_memory_bytes ",
+		"go_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if code, body := get(path); code != 200 {
 			t.Errorf("%s: %d %s", path, code, body)

@@ -1,4 +1,4 @@
-package admin_test
+package metrics_test
 
 import (
 	"io"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/relayd/relayd/daemon/admin"
 	"github.com/relayd/relayd/daemon/admin/admintest"
+	"github.com/relayd/relayd/daemon/metrics"
 	"github.com/relayd/relayd/relay"
 )
 
@@ -16,7 +17,7 @@ import (
 // in a row went dead, and 0 again after one is delivered.
 func TestMetricsFailing(t *testing.T) {
 	e := admintest.Start(t, admintest.Options{})
-	srv := httptest.NewServer(admin.MetricsHandler(e.Store, e.Relay))
+	srv := httptest.NewServer(admin.MetricsHandler(e.Store, metrics.New(metrics.Options{Store: e.Store, Relay: e.Relay, Version: "test"}).Handler()))
 	defer srv.Close()
 	metrics := func() string {
 		resp, err := http.Get(srv.URL + "/metrics")
@@ -43,7 +44,6 @@ func TestMetricsFailing(t *testing.T) {
 	body := metrics()
 	for _, want := range []string{
 		`relayd_destination_failing{destination="billing"} 1` + "\n",
-		`relayd_destination_consecutive_dead{destination="billing"} 5` + "\n",
 		`relayd_destination_failing{destination="mailer"} 0` + "\n",
 	} {
 		if !strings.Contains(body, want) {

@@ -1,6 +1,8 @@
-package admin_test
+package metrics_test
 
 import (
+	"context"
+	"github.com/relayd/relayd/queue"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/relayd/relayd/daemon/admin"
 	"github.com/relayd/relayd/daemon/admin/admintest"
+	"github.com/relayd/relayd/daemon/metrics"
 )
 
 func TestMetricsAndHealth(t *testing.T) {
@@ -25,7 +28,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: admin.MetricsHandler(e.Store, e.Relay)}
+	srv := &http.Server{Handler: admin.MetricsHandler(e.Store, metrics.New(metrics.Options{Store: e.Store, Relay: e.Relay, Version: "test"}).Handler())}
 	go srv.Serve(ln)
 	defer srv.Close()
 	get := func(path string) (int, string) {
@@ -39,13 +42,14 @@ func TestMetricsAndHealth(t *testing.T) {
 	}
 	code, body := get("/metrics")
 	for _, want := range []string{
-		"# TYPE relayd_deliveries gauge\n",
-		`relayd_deliveries{destination="billing",state="dead"} 1` + "\n",
-		`relayd_deliveries{destination="billing",state="pending"} 0` + "\n",
-		`relayd_deliveries{destination="mailer",state="pending"} 1` + "\n",
+		"# TYPE relayd_queue_deliveries gauge\n",
+		`relayd_queue_deliveries{destination="billing",state="dead"} 1` + "\n",
+		`relayd_queue_deliveries{destination="billing",state="pending"} 0` + "\n",
+		`relayd_queue_deliveries{destination="mailer",state="pending"} 1` + "\n",
 		`relayd_destination_paused{destination="mailer"} 1` + "\n",
-		`relayd_destination_backing_off{destination="billing"} 0` + "\n",
-		`relayd_destination_consecutive_failures{destination="billing"} `,
+		`relayd_destination_breaker_open{destination="billing"} 0` + "\n",
+		`relayd_queue_oldest_pending_age_seconds{destination="billing"} 0` + "\n",
+		"relayd_healthy 1\n",
 		"relayd_storage_bytes ",
 	} {
 		if code != 200 || !strings.Contains(body, want) {
@@ -60,5 +64,15 @@ func TestMetricsAndHealth(t *testing.T) {
 	e.Store.Close() // a closed queue is not writable
 	if code, _ := get("/healthz"); code != http.StatusServiceUnavailable {
 		t.Errorf("healthz on a closed queue: %d", code)
+	}
+}
+
+var bg = context.Background()
+
+func textMessage(dests ...string) *queue.Message {
+	return &queue.Message{
+		Headers:      []queue.Header{{Name: "Content-Type", Value: "text/plain"}},
+		Body:         []byte("hello"),
+		Destinations: dests,
 	}
 }
