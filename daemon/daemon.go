@@ -191,8 +191,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	go func() { errc <- wrapServe("serve admin socket", d.admin.Serve(d.adminLn)) }()
 	go func() { errc <- wrapServe("serve callbacks", d.ingress.Serve(d.ingLn)) }()
+	d.mu.Lock() // a reload may already be swapping the config
+	dir := d.cfg.Storage.Dir
+	d.mu.Unlock()
 	d.logger.Info("relayd started", "version", d.opts.Version, "listen", d.ingLn.Addr().String(),
-		"admin_socket", d.adminLn.Addr().String(), "storage", d.cfg.Storage.Dir)
+		"admin_socket", d.adminLn.Addr().String(), "storage", dir)
 	d.opts.Notify("READY=1")
 
 	var runErr error
