@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func benchEnqueue(b *testing.B, sync bool) {
+func benchEnqueue(b *testing.B, sync, keyed bool) {
 	s := openTest(b, "", func(o *Options) { o.Sync = sync })
 	body := make([]byte, 500)
 	for i := range body {
@@ -23,6 +23,11 @@ func benchEnqueue(b *testing.B, sync bool) {
 		for pb.Next() {
 			m := msg("r", "billing")
 			m.Body = body
+			if keyed {
+				// As eq_callback sends: a task key (idempotency) and a
+				// tracing id, both indexed for ls --key.
+				m.IdempotencyKey, m.TracingID = NewID(), NewID()
+			}
 			if _, _, err := s.Enqueue(context.Background(), m); err != nil {
 				b.Error(err)
 				return
@@ -34,8 +39,9 @@ func benchEnqueue(b *testing.B, sync bool) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 }
 
-func BenchmarkEnqueueSync(b *testing.B)   { benchEnqueue(b, true) }
-func BenchmarkEnqueueNoSync(b *testing.B) { benchEnqueue(b, false) }
+func BenchmarkEnqueueSync(b *testing.B)      { benchEnqueue(b, true, false) }
+func BenchmarkEnqueueSyncKeyed(b *testing.B) { benchEnqueue(b, true, true) }
+func BenchmarkEnqueueNoSync(b *testing.B)    { benchEnqueue(b, false, false) }
 
 // BenchmarkLeaseComplete leases up to 64 at a time and completes each
 // delivery from its own goroutine, as relay's workers do.
