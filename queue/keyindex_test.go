@@ -125,6 +125,7 @@ func TestListByKeyFindsEveryKindOfKey(t *testing.T) {
 		{"key and other dest", Filter{Key: "inst-guid", Destination: "b"}, nil},
 		{"key and state", Filter{Key: "task-005", State: StatePending}, []string{fx.task}},
 		{"key and other state", Filter{Key: "task-005", State: StateDead}, nil},
+		{"key and ids", Filter{Key: "task-005", IDs: []string{fx.task, fx.inst0}}, []string{fx.task}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,6 +57,14 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 				out = append(out, sum)
 			}
 		}
+	case f.Key != "":
+		// One Seek into the key index; matches checks the rest of f
+		// (and the key itself: a long key is indexed by its hash).
+		got, err := s.walkIDs(txn, keyIndexPrefix(f.Key), f, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = got
 	case f.Destination != "" || f.State != "":
 		for _, dest := range s.destsFor(f) {
 			for _, st := range statesFor(f.State) {
@@ -81,14 +89,6 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 				out = append(out, got...)
 			}
 		}
-	case f.Key != "":
-		// One Seek into the key index; matches checks the rest of f
-		// (and the key itself: a long key is indexed by its hash).
-		got, err := s.walkIDs(txn, keyIndexPrefix(f.Key), f, limit)
-		if err != nil {
-			return nil, err
-		}
-		out = got
 	default:
 		got, err := s.walkIDs(txn, []byte{pfxMessage}, f, limit)
 		if err != nil {
