@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,6 +151,11 @@ func TestKeyIndexEntriesAreBoundedAndDistinct(t *testing.T) {
 		if len(k) > 1+2+maxIndexedKey+idLen {
 			t.Fatalf("key-index entry of %d bytes", len(k))
 		}
+	}
+	// Keys that share their first 256 bytes are still told apart by the
+	// index, not only by the check of each message read.
+	if bytes.Equal(keyIndexPrefix(fx.long), keyIndexPrefix(fx.long[:len(fx.long)-1]+"B")) {
+		t.Fatal("two long keys share one key-index prefix")
 	}
 }
 
