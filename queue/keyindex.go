@@ -25,15 +25,18 @@ import (
 // reads against the key itself, so a hash collision finds nothing extra.
 const maxIndexedKey = 256
 
-// messageKeys returns m's distinct non-empty keys.
-func messageKeys(m *Message) []string {
-	var out []string
+// messageKeys returns m's distinct non-empty keys (in an array: this is
+// on the ingest path).
+func messageKeys(m *Message) ([3]string, int) {
+	var out [3]string
+	n := 0
 	for _, k := range [...]string{m.IdempotencyKey, m.OrderingKey, m.TracingID} {
-		if k != "" && (len(out) == 0 || out[0] != k) && (len(out) < 2 || out[1] != k) {
-			out = append(out, k)
+		if k != "" && (n == 0 || out[0] != k) && (n < 2 || out[1] != k) {
+			out[n] = k
+			n++
 		}
 	}
-	return out
+	return out, n
 }
 
 // hasKey reports whether k is one of m's keys.
@@ -55,14 +58,16 @@ func keyIndexKey(k, id string) []byte { return append(keyIndexPrefix(k), id...) 
 
 // indexKeys writes m's key-index entries.
 func (b *batch) indexKeys(m *Message) {
-	for _, k := range messageKeys(m) {
+	keys, n := messageKeys(m)
+	for _, k := range keys[:n] {
 		b.set(keyIndexKey(k, m.ID), nil)
 	}
 }
 
 // unindexKeys deletes m's key-index entries.
 func (b *batch) unindexKeys(m *Message) {
-	for _, k := range messageKeys(m) {
+	keys, n := messageKeys(m)
+	for _, k := range keys[:n] {
 		b.del(keyIndexKey(k, m.ID))
 	}
 }
