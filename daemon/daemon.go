@@ -117,11 +117,12 @@ func New(opts Options) (_ *Daemon, err error) {
 		Access:  adminAccess(cfg),
 	})
 	d.ingress, err = ingress.New(cfg, ingress.Options{
-		Store:   d.store,
-		Logger:  d.logger.With("component", "ingress"),
-		Status:  d.admin.MessageJSON,
-		Version: opts.Version,
-		Observe: d.meters.Request,
+		Store:       d.store,
+		Logger:      d.logger.With("component", "ingress"),
+		Status:      d.admin.MessageJSON,
+		StatusByKey: d.admin.MessagesByKeyJSON,
+		Version:     opts.Version,
+		Observe:     d.meters.Request,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure ingress: %w", err)

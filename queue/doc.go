@@ -1,7 +1,8 @@
 // Package queue owns relayd's durable storage: messages, one delivery record
 // per (message, destination), the schedule index that finds the next due
-// delivery with one Seek, the idempotency index, ordering chains, retention,
-// and the key layout in Badger (layout.go).
+// delivery with one Seek, the idempotency index, the key index that finds
+// messages by idempotency key, ordering key or tracing id (keyindex.go),
+// ordering chains, retention, and the key layout in Badger (layout.go).
 //
 // One writer goroutine owns every write and group-commits concurrent
 // requests into one Badger transaction (writer.go); a syncer goroutine

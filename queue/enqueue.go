@@ -42,7 +42,7 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 	// the message is a duplicate. The writer gets its own copy of what it
 	// reads of m: the caller may reuse m once Enqueue returns.
 	own := &Message{ID: m.ID, Route: m.Route, ReceivedAt: m.ReceivedAt, IdempotencyKey: m.IdempotencyKey,
-		OrderingKey: m.OrderingKey, Destinations: slices.Clone(m.Destinations)}
+		OrderingKey: m.OrderingKey, TracingID: m.TracingID, Destinations: slices.Clone(m.Destinations)}
 	wait := m.IdempotencyKey != ""
 	var got string
 	var dup bool
@@ -80,6 +80,7 @@ func (b *batch) enqueue(m *Message, rec []byte) (string, bool) {
 		b.set(ik, []byte(m.ID))
 	}
 	b.set(messageKey(m.ID), rec)
+	b.indexKeys(m)
 	for _, dest := range m.Destinations {
 		d := &deliveryRec{
 			Delivery: Delivery{

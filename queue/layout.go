@@ -19,6 +19,9 @@ import (
 //	                                finds in the schedule index (at = receipt)
 //	x at id                       → expiry index: message all-terminal since at (retention)
 //	i len(route) route key        → idempotency index → id
+//	k len(key) key id             → key index: idempotency key, ordering key or
+//	                                tracing id → message (keyindex.go; a key over
+//	                                256 bytes is held as its SHA-256)
 //	n dest                        → persisted per-destination counts
 //	p dest                        → destination is paused → reason ("" = operator, "gone")
 //	q                             → last ordering-chain sequence number
@@ -39,6 +42,7 @@ const (
 	pfxStateIdx = 't'
 	pfxExpiry   = 'x'
 	pfxIdem     = 'i'
+	pfxKey      = 'k'
 	pfxCounts   = 'n'
 	pfxPaused   = 'p'
 )

@@ -32,9 +32,10 @@ func (s *Store) List(f Filter) ([]Summary, error) {
 }
 
 // find returns the messages matching f (bodies left out), newest first, at
-// most limit (0 = all). With a destination or state it walks the
-// (dest, state, received-time) index of each stream it names and merges;
-// otherwise the message records, in id order. Both backwards from f.Before.
+// most limit (0 = all). With a key it walks that key's entries in the key
+// index (keyindex.go); else with a destination or state the
+// (dest, state, received-time) index of each stream it names, merged;
+// otherwise the message records, in id order. All backwards from f.Before.
 func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 	if f.State != "" && statesFor(f.State) == nil {
 		return nil, fmt.Errorf("unknown state %q", f.State)
@@ -56,6 +57,14 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 				out = append(out, sum)
 			}
 		}
+	case f.Key != "":
+		// One Seek into the key index; matches checks the rest of f
+		// (and the key itself: a long key is indexed by its hash).
+		got, err := s.walkIDs(txn, keyIndexPrefix(f.Key), f, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = got
 	case f.Destination != "" || f.State != "":
 		for _, dest := range s.destsFor(f) {
 			for _, st := range statesFor(f.State) {
@@ -81,7 +90,7 @@ func (s *Store) find(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
 			}
 		}
 	default:
-		got, err := s.walkMessages(txn, f, limit)
+		got, err := s.walkIDs(txn, []byte{pfxMessage}, f, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -131,20 +140,20 @@ func (s *Store) walk(txn *badger.Txn, prefix []byte, f Filter, limit int, only f
 	return out, nil
 }
 
-// walkMessages walks the message records backwards from f.Before down to
-// f.Since and returns up to limit matching messages. Ids start with the
-// millisecond of their receipt (idAt), so key order is receipt order to
-// the millisecond, and matches decides the exact bounds. Past limit it
-// still reads the rest of the last millisecond: within one, id order is
-// random, and newestFirst must see all of it to cut at the right message.
-func (s *Store) walkMessages(txn *badger.Txn, f Filter, limit int) ([]Summary, error) {
-	prefix := []byte{pfxMessage}
+// walkIDs walks keys "prefix id" (the message records, or one key's
+// entries in the key index) backwards from f.Before down to f.Since and
+// returns up to limit matching messages. Ids start with the millisecond of
+// their receipt (idAt), so key order is receipt order to the millisecond,
+// and matches decides the exact bounds. Past limit it still reads the rest
+// of the last millisecond: within one, id order is random, and newestFirst
+// must see all of it to cut at the right message.
+func (s *Store) walkIDs(txn *badger.Txn, prefix []byte, f Filter, limit int) ([]Summary, error) {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
 	defer it.Close()
-	seek := []byte{pfxMessage, 0xff}
+	seek := append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, idLen+1)...)
 	if !f.Before.IsZero() {
 		tp := idTime(f.Before)
-		seek = append(append([]byte{pfxMessage}, tp[:]...), 0xff)
+		seek = append(append(append([]byte(nil), prefix...), tp[:]...), 0xff)
 	}
 	var since []byte
 	if !f.Since.IsZero() {
@@ -155,17 +164,17 @@ func (s *Store) walkMessages(txn *badger.Txn, f Filter, limit int) ([]Summary, e
 	var last []byte // the time prefix of the last match
 	for it.Seek(seek); it.ValidForPrefix(prefix); it.Next() {
 		k := it.Item().Key()
-		if len(k) != 1+idLen {
+		if len(k) != len(prefix)+idLen {
 			continue
 		}
-		ms := k[1 : 1+idTimeLen]
+		ms := k[len(prefix) : len(prefix)+idTimeLen]
 		if since != nil && bytes.Compare(ms, since) < 0 {
 			break
 		}
 		if limit > 0 && len(out) >= limit && !bytes.Equal(ms, last) {
 			break
 		}
-		sum, ok, err := s.summary(txn, string(k[1:]), f)
+		sum, ok, err := s.summary(txn, string(k[len(prefix):]), f)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +202,7 @@ func (s *Store) summary(txn *badger.Txn, id string, f Filter) (Summary, bool, er
 
 func (s *Store) matches(sum Summary, f Filter) bool {
 	m := sum.Message
-	if (f.Route != "" && m.Route != f.Route) ||
+	if (f.Route != "" && m.Route != f.Route) || (f.Key != "" && !hasKey(m, f.Key)) ||
 		(!f.Since.IsZero() && m.ReceivedAt.Before(f.Since)) ||
 		(!f.Before.IsZero() && !m.ReceivedAt.Before(f.Before)) {
 		return false

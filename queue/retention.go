@@ -166,6 +166,7 @@ func (b *batch) deleteMessage(id string) {
 			b.del(ik)
 		}
 	}
+	b.unindexKeys(m)
 	b.del(messageKey(id))
 }
 

@@ -153,9 +153,12 @@ type Filter struct {
 	Destination string
 	State       State
 	Route       string
-	Since       time.Time // received at or after
-	Before      time.Time // received before (List: also the paging cursor)
-	Limit       int       // List only; 0 = 100
+	// Key is a business key: the message's idempotency key, ordering key
+	// or tracing id, any of the three (found through the key index).
+	Key    string
+	Since  time.Time // received at or after
+	Before time.Time // received before (List: also the paging cursor)
+	Limit  int       // List only; 0 = 100
 }
 
 // Summary is a message in a List: the message without its body, and its

@@ -17,12 +17,13 @@ func messageCommands(e *env) []*cli.Command {
 			&cli.StringFlag{Name: "dest", Usage: "only messages with a delivery to this destination"},
 			&cli.StringFlag{Name: "state", Usage: "only messages with a delivery in this state: " + strings.Join(client.States, ", ")},
 			&cli.StringFlag{Name: "route", Usage: "only messages taken by this route"},
+			&cli.StringFlag{Name: "key", Usage: "only messages whose idempotency key, ordering key or tracing id is this"},
 			&cli.StringFlag{Name: "since", Usage: "received at or after: " + timeUsage},
 			&cli.StringFlag{Name: "before", Usage: "received before: " + timeUsage},
 			&cli.IntFlag{Name: "limit", Value: 50, Usage: "at most this many (1-10000)"},
 		}},
-		{Name: "show", Usage: "a message (headers, body, route) and every attempt per destination",
-			ArgsUsage: "ID", Action: e.show},
+		{Name: "show", Usage: "a message (headers, body, route) and every attempt per destination; by id, or by a key (idempotency, ordering, tracing) naming one message",
+			ArgsUsage: "ID|KEY", Action: e.show},
 		{Name: "replay", Usage: "deliver again from a fresh retry schedule; prints how many",
 			ArgsUsage: "ID... | --state STATE [--dest D] [--since T]", Action: e.replay, Flags: []cli.Flag{
 				&cli.StringFlag{Name: "dest", Usage: "only deliveries to this destination"},
@@ -52,7 +53,11 @@ func (e *env) timeFlag(c *cli.Context, name string) (time.Time, error) {
 
 // listQuery checks ls's flags before anything is sent.
 func (e *env) listQuery(c *cli.Context) (client.ListQuery, error) {
-	q := client.ListQuery{Destination: c.String("dest"), State: c.String("state"), Route: c.String("route"), Limit: c.Int("limit")}
+	q := client.ListQuery{Destination: c.String("dest"), State: c.String("state"), Route: c.String("route"),
+		Key: c.String("key"), Limit: c.Int("limit")}
+	if c.IsSet("key") && q.Key == "" {
+		return q, usagef("--key: empty")
+	}
 	if q.State != "" && !client.ValidState(q.State) {
 		return q, usagef("--state %q: want one of %s", q.State, strings.Join(client.States, ", "))
 	}
@@ -68,7 +73,7 @@ func (e *env) listQuery(c *cli.Context) (client.ListQuery, error) {
 }
 
 func (e *env) list(c *cli.Context) error {
-	if err := args(c, 0, 0, "[--dest D] [--state S] [--route R] [--since T] [--before T] [--limit N]"); err != nil {
+	if err := args(c, 0, 0, "[--dest D] [--state S] [--route R] [--key K] [--since T] [--before T] [--limit N]"); err != nil {
 		return err
 	}
 	q, err := e.listQuery(c)
@@ -107,16 +112,16 @@ func (e *env) list(c *cli.Context) error {
 }
 
 func (e *env) show(c *cli.Context) error {
-	if err := args(c, 1, 1, "ID"); err != nil {
+	if err := args(c, 1, 1, "ID|KEY"); err != nil {
 		return err
 	}
-	id := c.Args().First()
-	if !client.ValidID(id) {
-		return usagef("malformed message id %q: want 32 characters a-z0-9", id)
+	arg := c.Args().First()
+	if arg == "" {
+		return usagef("empty message id or key")
 	}
 	ctx, cancel := e.request(c)
 	defer cancel()
-	m, err := e.client(c).Message(ctx, id)
+	m, err := messageByIDOrKey(ctx, e.client(c), arg)
 	if err != nil {
 		return err
 	}

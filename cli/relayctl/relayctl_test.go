@@ -107,7 +107,7 @@ func TestJSONShapesGolden(t *testing.T) {
 		{"purge", []string{"--json", "purge", "--state", "dead"}},
 		{"reload", []string{"--json", "reload"}},
 		{"error_not_found", []string{"--json", "show", strings.Repeat("z", 32)}},
-		{"error_usage", []string{"--json", "show", "nope"}},
+		{"error_usage", []string{"--json", "show", ""}},
 		{"version", []string{"--json", "version"}},
 	}
 	for _, tt := range tests {
@@ -137,7 +137,9 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"unknown destination names known", e.Socket, []string{"pause", "biling"}, 1, "billing, mailer"},
 		// Refused before any request: the socket does not exist, so a
 		// request would fail with exit 1 and "cannot connect".
-		{"malformed id", missing, []string{"show", "ABC"}, 2, "malformed message id"},
+		{"empty id or key", missing, []string{"show", ""}, 2, "empty message id or key"},
+		{"empty key", missing, []string{"ls", "--key", ""}, 2, "--key: empty"},
+		{"unknown key", e.Socket, []string{"show", "no-such-key"}, 1, `no message has the id or key "no-such-key"`},
 		{"malformed replay id", missing, []string{"replay", strings.Repeat("a", 32), "x"}, 2, "malformed message id \"x\""},
 		{"bad since", missing, []string{"ls", "--since", "yesterday"}, 2, "--since"},
 		{"bad before", missing, []string{"purge", "--state", "dead", "--before", "-3h"}, 2, "negative"},

@@ -17,15 +17,22 @@ import (
 const (
 	defaultLimit = 100
 	maxLimit     = 10000
+	// maxKeyLen bounds a key asked for: a URL that long is a mistake, and
+	// any key longer than 256 bytes is indexed by its hash anyway.
+	maxKeyLen = 64 << 10
 )
 
-// filterFromQuery reads dest, state, route, since, before and limit.
+// filterFromQuery reads dest, state, route, key, since, before and limit.
 func (s *Server) filterFromQuery(q url.Values) (queue.Filter, error) {
 	f := queue.Filter{
 		Destination: q.Get("dest"),
 		State:       queue.State(q.Get("state")),
 		Route:       q.Get("route"),
+		Key:         q.Get("key"),
 		Limit:       defaultLimit,
+	}
+	if len(f.Key) > maxKeyLen {
+		return f, fmt.Errorf("key of %d bytes: at most %d", len(f.Key), maxKeyLen)
 	}
 	if f.State != "" && !client.ValidState(string(f.State)) {
 		return f, fmt.Errorf("unknown state %q (want one of %s)", f.State, strings.Join(client.States, ", "))

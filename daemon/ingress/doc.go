@@ -2,9 +2,10 @@
 // routes each inbound request (path, method, match conditions on selectors),
 // checks the route's auth, writes one queue.Message durably with
 // queue.Store.Enqueue and only then answers 202 (200 for a duplicate by
-// idempotency key). It also serves GET /_relay/healthz and
-// GET /_relay/messages/{id}; the whole /_relay/ prefix is reserved and never
-// routed.
+// idempotency key). It also serves GET /_relay/healthz,
+// GET /_relay/messages/{id} and GET /_relay/messages?key=K (both with
+// server.status_token; the key is never logged); the whole /_relay/ prefix
+// is reserved and never routed.
 //
 // Reload (Apply) compiles a whole new route table and swaps it atomically;
 // a table that does not compile changes nothing. Swapped live: routes, their

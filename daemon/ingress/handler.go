@@ -27,6 +27,7 @@ var (
 	relayPrefix    = []byte("/_relay/")
 	healthzPath    = []byte("/_relay/healthz")
 	messagesPrefix = []byte("/_relay/messages/")
+	messagesPath   = []byte("/_relay/messages")
 	bearerPrefix   = []byte("Bearer ")
 )
 
@@ -262,7 +263,7 @@ func (s *headerLines) next() (name, value []byte, ok bool) {
 
 // serveRelay answers the reserved /_relay/ endpoints.
 func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
-	isMessages := bytes.HasPrefix(path, messagesPrefix)
+	isMessages := bytes.HasPrefix(path, messagesPrefix) || bytes.Equal(path, messagesPath)
 	if !bytes.Equal(path, healthzPath) && !isMessages {
 		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path), ""})
 		return
@@ -281,8 +282,16 @@ func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
 		writeOK(ctx)
 		return
 	}
-	id := path[len(messagesPrefix):]
-	if t.statusToken == nil || len(id) == 0 || bytes.IndexByte(id, '/') >= 0 {
+	s.serveStatus(ctx, t, path)
+}
+
+// serveStatus answers GET /_relay/messages/{id} and
+// GET /_relay/messages?key=K for a sender holding server.status_token. The
+// key is read only here and never logged (reject logs the path alone).
+func (s *Server) serveStatus(ctx *fasthttp.RequestCtx, t *table, path []byte) {
+	byKey := bytes.Equal(path, messagesPath)
+	id := path[min(len(path), len(messagesPrefix)):]
+	if t.statusToken == nil || (!byKey && (len(id) == 0 || bytes.IndexByte(id, '/') >= 0)) {
 		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "no route matched " + string(path), ""})
 		return
 	}
@@ -293,11 +302,21 @@ func (s *Server) serveRelay(ctx *fasthttp.RequestCtx, t *table, path []byte) {
 		s.reject(ctx, nil, &rejection{fasthttp.StatusUnauthorized, codeUnauthorized, "status token is missing or wrong", ""})
 		return
 	}
-	if s.status == nil {
+	if (byKey && s.byKey == nil) || (!byKey && s.status == nil) {
 		s.reject(ctx, nil, &rejection{fasthttp.StatusNotFound, codeNoRoute, "message status is not served by this process", ""})
 		return
 	}
-	body, status := s.status(string(id))
+	if !byKey {
+		body, status := s.status(string(id))
+		finish(ctx, status, body)
+		return
+	}
+	key := ctx.QueryArgs().Peek("key")
+	if len(key) == 0 {
+		s.reject(ctx, nil, &rejection{fasthttp.StatusBadRequest, codeBadRequest, "GET /_relay/messages needs ?key=K (or /_relay/messages/{id})", ""})
+		return
+	}
+	body, status := s.byKey(string(key))
 	finish(ctx, status, body)
 }
 

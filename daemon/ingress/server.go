@@ -26,6 +26,9 @@ type Options struct {
 	// Status renders GET /_relay/messages/{id} (the admin package supplies
 	// it): JSON body and HTTP status. Censoring is its job.
 	Status func(id string) (body []byte, status int)
+	// StatusByKey renders GET /_relay/messages?key=K (admin supplies it):
+	// the messages with that idempotency key, ordering key or tracing id.
+	StatusByKey func(key string) (body []byte, status int)
 	// Version is the daemon's version, logged when serving starts.
 	Version string
 	// Observe, when set, is told of every request the handler answers:
@@ -41,6 +44,7 @@ type Server struct {
 	store   *queue.Store
 	logger  *slog.Logger
 	status  func(id string) ([]byte, int)
+	byKey   func(key string) ([]byte, int)
 	version string
 
 	table atomic.Pointer[table]
@@ -75,7 +79,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile routes: %w", err)
 	}
-	s := &Server{store: opts.Store, logger: opts.Logger, status: opts.Status, version: opts.Version, observe: opts.Observe,
+	s := &Server{store: opts.Store, logger: opts.Logger, status: opts.Status, byKey: opts.StatusByKey, version: opts.Version, observe: opts.Observe,
 		maxHeader: int(cfg.Server.MaxHeaderSize), maxConns: cfg.Server.MaxConns, maxPerIP: cfg.Server.MaxConnsPerIP,
 		rejectLog: newRateLog(rejectLogRate, rejectLogBurst, nil)}
 	if s.logger == nil {

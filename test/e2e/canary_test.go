@@ -144,6 +144,7 @@ routes:
     auth:
       token: {header: X-Broker-Token, value: "${CNRY_BROKER}"}
       hmac: {header: X-Signature, secret: "${CNRY_HMAC}", prefix: "sha256="}
+    tracing_key: json.service_instance_guid
     destinations: [broker]
   - name: signed
     path: /signed
@@ -289,8 +290,13 @@ func rawRequest(t *testing.T, addr, raw string) string {
 func canaryStatusEndpoint(t *testing.T, r *relayd, c canaries, ids []string, tr *transcript) {
 	t.Helper()
 	for _, tok := range []string{c["STATUS"], c["WRONG6"]} {
-		for _, id := range ids {
-			req, _ := http.NewRequest(http.MethodGet, r.url("/_relay/messages/"+id), nil)
+		// By id, and by key (the broker callback's instance guid).
+		for _, id := range append(ids, "?key=35307a08") {
+			path := "/_relay/messages/" + id
+			if strings.HasPrefix(id, "?") {
+				path = "/_relay/messages" + id
+			}
+			req, _ := http.NewRequest(http.MethodGet, r.url(path), nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -307,7 +313,7 @@ func canaryStatusEndpoint(t *testing.T, r *relayd, c canaries, ids []string, tr 
 func canaryRelayctl(t *testing.T, r *relayd, ids []string, tr *transcript) {
 	t.Helper()
 	cmds := [][]string{{"status"}, {"destinations"}, {"ls"}, {"ls", "--state", "dead"},
-		{"pause", "whmcs"}, {"resume", "whmcs"}}
+		{"pause", "whmcs"}, {"resume", "whmcs"}, {"ls", "--key", "35307a08"}, {"show", "35307a08"}}
 	for _, id := range ids {
 		cmds = append(cmds, []string{"show", id})
 	}

@@ -103,9 +103,12 @@ type ListQuery struct {
 	Destination string
 	State       string
 	Route       string
-	Since       time.Time
-	Before      time.Time
-	Limit       int
+	// Key is a business key: an idempotency key, ordering key or
+	// tracing id (any of the three).
+	Key    string
+	Since  time.Time
+	Before time.Time
+	Limit  int
 }
 
 func (q ListQuery) values() url.Values {
@@ -118,6 +121,7 @@ func (q ListQuery) values() url.Values {
 	set("dest", q.Destination)
 	set("state", q.State)
 	set("route", q.Route)
+	set("key", q.Key)
 	if !q.Since.IsZero() {
 		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
 	}

@@ -67,6 +67,15 @@ type MessageList struct {
 	NextBefore *time.Time       `json:"next_before,omitempty"`
 }
 
+// KeyMessages is the ingress's GET /_relay/messages?key=K: the messages
+// (newest first, at most 20) whose idempotency key, ordering key or
+// tracing id is K, each as Message shows it; More says that older ones
+// were left out.
+type KeyMessages struct {
+	Messages []Message `json:"messages"`
+	More     bool      `json:"more"`
+}
+
 // MessageSummary is a message in a list: no headers, no body.
 type MessageSummary struct {
 	ID         string            `json:"id"`
