@@ -37,6 +37,10 @@ func wantCandidates(t *testing.T, words []string, got, want []string) {
 func TestCompleteDestinationsAndStates(t *testing.T) {
 	e := admintest.Start(t, admintest.Options{Destinations: []string{"billing", "mailer", "broker"}})
 	all := []string{"billing", "mailer", "broker"}
+	// A destination no longer configured with a delivery still queued: a
+	// filter may name it, pause and resume may not.
+	e.Enqueue(t, &queue.Message{Destinations: []string{"old"}})
+	withOld := append(slices.Clone(all), "old")
 	tests := []struct {
 		words []string
 		want  []string
@@ -44,11 +48,11 @@ func TestCompleteDestinationsAndStates(t *testing.T) {
 		{[]string{"pause", ""}, all},
 		{[]string{"resume", "b"}, []string{"billing", "broker"}},
 		{[]string{"pause", "billing", ""}, nil}, // pause takes one
-		{[]string{"ls", "--dest", ""}, all},
+		{[]string{"ls", "--dest", ""}, withOld},
 		{[]string{"ls", "--dest", "=", "m"}, []string{"mailer"}}, // bash splits --dest=m
-		{[]string{"ls", "--dest", "="}, all},                     // bash's --dest=<TAB>
+		{[]string{"ls", "--dest", "="}, withOld},                 // bash's --dest=<TAB>
 		{[]string{"ls", "--dest=m"}, []string{"--dest=mailer"}},  // zsh and fish do not
-		{[]string{"replay", "--state", "dead", "--dest", ""}, all},
+		{[]string{"replay", "--state", "dead", "--dest", ""}, withOld},
 		{[]string{"ls", "--state", ""}, []string{"pending", "delivering", "retrying", "paused", "dead", "delivered"}},
 		{[]string{"replay", "--state", "d"}, []string{"dead", "delivered"}},
 		{[]string{"purge", "--state", ""}, []string{"dead", "delivered"}},
