@@ -46,6 +46,9 @@ type env struct {
 // the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, now: time.Now}
+	if len(args) > 1 && args[1] == completeCommand {
+		return e.completeHook(ctx, args[2:])
+	}
 	args, e.json = hoistJSONFlag(args)
 	err := newApp(e).RunContext(ctx, args)
 	return e.finish(err)
@@ -140,8 +143,7 @@ func newApp(e *env) *cli.App {
 				Usage: "relayd's admin socket"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (errors as {\"error\":1,\"error_message\":...})"},
 		},
-		HideHelpCommand:      true,
-		EnableBashCompletion: true,
+		HideHelpCommand: true,
 		Action: func(c *cli.Context) error {
 			if c.Args().First() == "help" {
 				return cli.ShowAppHelp(c)

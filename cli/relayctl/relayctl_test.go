@@ -156,8 +156,8 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"replay nothing matched", e.Socket, []string{"replay", "--state", "dead"}, 0, "replayed 0 deliveries (nothing matched)"},
 		{"purge nothing matched", e.Socket, []string{"purge", "--state", "delivered"}, 0, "purged 0 deliveries (nothing matched)"},
 		{"help", missing, []string{"help"}, 0, "COMMANDS:"},
-		{"completion bash", missing, []string{"completion", "bash"}, 0, "complete -o bashdefault"},
-		{"completion fish", missing, []string{"completion", "fish"}, 0, "-a 'pause'"},
+		{"completion bash", missing, []string{"completion", "bash"}, 0, "complete -F _relayctl relayctl"},
+		{"completion fish", missing, []string{"completion", "fish"}, 0, "(__relayctl_complete)"},
 		{"man page", missing, []string{"man"}, 0, ".SH COMMANDS"},
 	}
 	for _, tt := range tests {

@@ -39,13 +39,7 @@ func (e *env) completion(c *cli.Context) error {
 	case "zsh":
 		script = zshCompletion
 	case "fish":
-		// fish has no --generate-bash-completion hook: urfave/cli writes
-		// the whole command tree out instead.
-		s, err := c.App.ToFishCompletion()
-		if err != nil {
-			return fmt.Errorf("write fish completion: %w", err)
-		}
-		script = s
+		script = fishCompletion
 	default:
 		return usagef("completion %q: want bash, zsh or fish", c.Args().First())
 	}
@@ -70,46 +64,3 @@ func jsonLine(v any) ([]byte, error) {
 	}
 	return append(b, '\n'), nil
 }
-
-// The scripts ask relayctl itself for candidates (urfave/cli's
-// --generate-bash-completion), so they follow the commands and flags.
-const bashCompletion = `# relayctl bash completion: source <(relayctl completion bash)
-_relayctl_complete() {
-  local cur opts
-  COMPREPLY=()
-  cur="${COMP_WORDS[COMP_CWORD]}"
-  if [[ "$cur" == -* ]]; then
-    opts=$("${COMP_WORDS[@]:0:$COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
-  else
-    opts=$("${COMP_WORDS[@]:0:$COMP_CWORD}" --generate-bash-completion 2>/dev/null)
-  fi
-  COMPREPLY=($(compgen -W "${opts}" -- "${cur}"))
-  return 0
-}
-complete -o bashdefault -o default -F _relayctl_complete relayctl
-`
-
-// As a file in $fpath (the package's _relayctl) zsh autoloads it and
-// calls it once per completion; sourced, it registers itself.
-const zshCompletion = `#compdef relayctl
-# relayctl zsh completion: source <(relayctl completion zsh)
-_relayctl() {
-  local -a opts
-  local cur=${words[-1]}
-  if [[ "$cur" == -* ]]; then
-    opts=("${(@f)$(${words[@]:0:#words[@]-1} "$cur" --generate-bash-completion 2>/dev/null)}")
-  else
-    opts=("${(@f)$(${words[@]:0:#words[@]-1} --generate-bash-completion 2>/dev/null)}")
-  fi
-  if [[ "${opts[1]}" != "" ]]; then
-    _describe 'values' opts
-  else
-    _files
-  fi
-}
-if [[ "${zsh_eval_context[-1]}" == loadautofunc ]]; then
-  _relayctl "$@"
-else
-  compdef _relayctl relayctl
-fi
-`

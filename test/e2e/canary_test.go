@@ -327,6 +327,11 @@ func canaryRelayctl(t *testing.T, r *relayd, ids []string, tr *transcript) {
 		tr.add(fmt.Sprintf("tail json=%v", json), tail.stop())
 	}
 	canaryCtl(t, r, tr, false, "purge", "--state", "dead", "--dest", "broker")
+	// Completion shows ids, routes and destination names.
+	for _, words := range [][]string{{"show", ""}, {"ls", "--route", ""}, {"ls", "--dest", ""}, {"pause", ""}} {
+		got := completeHook(t, append([]string{"--socket", r.socket}, words...)...)
+		tr.add(fmt.Sprintf("relayctl __complete %q", words), strings.Join(got, "\n"))
+	}
 }
 
 func canaryCtl(t *testing.T, r *relayd, tr *transcript, json bool, args ...string) {

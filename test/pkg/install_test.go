@@ -69,6 +69,13 @@ func TestInstallIntoScratchRoot(t *testing.T) {
 		t.Errorf("relayd check on the installed config: %s", out)
 	}
 	verifyUnit(t, root)
+	// Completions are what the installed relayctl prints: one source.
+	for sh, file := range map[string]string{"bash": "usr/share/bash-completion/completions/relayctl",
+		"zsh": "usr/share/zsh/vendor-completions/_relayctl", "fish": "usr/share/fish/vendor_completions.d/relayctl.fish"} {
+		if got, want := readFile(t, filepath.Join(root, file)), run(t, filepath.Join(root, "usr/bin/relayctl"), "completion", sh); got != want {
+			t.Errorf("/%s differs from relayctl completion %s", file, sh)
+		}
+	}
 
 	// remove: the queue and the config stay.
 	queued := filepath.Join(root, "var/lib/relayd/000001.vlog")
