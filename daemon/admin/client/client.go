@@ -154,11 +154,15 @@ type PurgeQuery struct {
 	State       string
 	Destination string
 	Before      time.Time
+	DryRun      bool // count what would be deleted; delete nothing
 }
 
 // Purge deletes dead or delivered deliveries.
 func (c *Client) Purge(ctx context.Context, q PurgeQuery) (*PurgeResult, error) {
 	v := ListQuery{State: q.State, Destination: q.Destination, Before: q.Before}.values()
+	if q.DryRun {
+		v.Set("dry_run", "true")
+	}
 	var res PurgeResult
 	return &res, c.do(ctx, http.MethodDelete, "/v1/messages", v, nil, &res)
 }

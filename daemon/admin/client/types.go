@@ -133,16 +133,24 @@ type ReplayRequest struct {
 	State       string     `json:"state,omitempty"`
 	Since       *time.Time `json:"since,omitempty"`
 	Before      *time.Time `json:"before,omitempty"`
+	// DryRun counts what would be replayed and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
-// ReplayResult says how many deliveries were scheduled again.
+// ReplayResult says how many deliveries were scheduled again; with DryRun,
+// how many would be, and Sample names up to 10 of their messages.
 type ReplayResult struct {
-	Replayed int `json:"replayed"`
+	Replayed int      `json:"replayed"`
+	DryRun   bool     `json:"dry_run,omitempty"`
+	Sample   []string `json:"sample,omitempty"`
 }
 
-// PurgeResult says how many deliveries were deleted.
+// PurgeResult says how many deliveries were deleted; with DryRun, how many
+// would be, and Sample names up to 10 of their messages.
 type PurgeResult struct {
-	Purged int `json:"purged"`
+	Purged int      `json:"purged"`
+	DryRun bool     `json:"dry_run,omitempty"`
+	Sample []string `json:"sample,omitempty"`
 }
 
 // Result is the answer of requests that only succeed or fail (reload).
