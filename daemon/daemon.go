@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/relayd/relayd/daemon/admin"
+	"github.com/relayd/relayd/daemon/admin/client"
 	"github.com/relayd/relayd/daemon/config"
 	"github.com/relayd/relayd/daemon/ingress"
 	"github.com/relayd/relayd/queue"
@@ -40,6 +41,9 @@ type Daemon struct {
 
 	mu  sync.Mutex // serialises Reload; guards cfg
 	cfg *config.Config
+	// boot is the config New opened everything with: what listeners, the
+	// admin socket and the store still run on after any reload.
+	boot *config.Config
 
 	store    *queue.Store
 	relay    *relay.Relay
@@ -71,7 +75,7 @@ func New(opts Options) (_ *Daemon, err error) {
 	}
 	// Not the named result: every failure below returns nil for it, and
 	// the cleanup still needs what was opened.
-	d := &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, started: time.Now()}
+	d := &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, boot: cfg, started: time.Now()}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -100,7 +104,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		Logger:  d.logger.With("component", "admin"),
 		Version: opts.Version,
 		Started: d.started,
-		Reload:  d.Reload,
+		Reload:  d.ReloadChanges,
 		Censor:  d.censor,
 		Access:  adminAccess(cfg),
 	})
@@ -224,9 +228,16 @@ func (d *Daemon) shutdown() {
 
 // Reload re-reads the configuration and swaps destinations, then routes. A
 // config that fails to load or validate is refused and the running one kept.
-// Changes to server.listen, admin.* and storage.* need a restart and are
-// logged as such.
+// Changes that need a restart are logged as such.
 func (d *Daemon) Reload(ctx context.Context) error {
+	_, err := d.ReloadChanges(ctx)
+	return err
+}
+
+// ReloadChanges is Reload answering what changed (reloadDiff): routes and
+// destinations by name, and the keys that need a restart (server.listen,
+// admin.*, storage.*, the listener's limits).
+func (d *Daemon) ReloadChanges(ctx context.Context) (client.ReloadResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.opts.Notify("RELOADING=1")
@@ -234,13 +245,13 @@ func (d *Daemon) Reload(ctx context.Context) error {
 	cfg, err := d.opts.Load()
 	if err != nil {
 		d.logger.Error("reload refused; keeping the running config", "err", err)
-		return fmt.Errorf("reload refused, running config kept: %w", err)
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	d.relay.SetConsumedAuth(consumedAuth(cfg))
 	if err := d.relay.Apply(relayDestinations(cfg)); err != nil {
 		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
 		d.logger.Error("reload refused; keeping the running config", "err", err)
-		return fmt.Errorf("reload refused, running config kept: %w", err)
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	if err := d.ingress.Apply(cfg); err != nil {
 		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
@@ -248,31 +259,15 @@ func (d *Daemon) Reload(ctx context.Context) error {
 			d.logger.Error("restore destinations after refused reload", "err", rerr)
 		}
 		d.logger.Error("reload refused; keeping the running config", "err", err)
-		return fmt.Errorf("reload refused, running config kept: %w", err)
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
-	for _, c := range restartOnly(d.cfg, cfg) {
-		d.logger.Warn("config change needs a restart to take effect", "key", c)
+	res := reloadDiff(d.boot, d.cfg, cfg)
+	for _, key := range res.RestartNeeded {
+		d.logger.Warn("config change needs a restart to take effect", "key", key)
 	}
 	d.cfg = cfg
 	d.logger.Info("config reloaded", "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
-	return nil
-}
-
-// restartOnly names the settings that differ but cannot change live.
-func restartOnly(old, cur *config.Config) []string {
-	var keys []string
-	if old.Server.Listen != cur.Server.Listen {
-		keys = append(keys, "server.listen")
-	}
-	if old.Admin != cur.Admin {
-		keys = append(keys, "admin")
-	}
-	if old.Storage.Dir != cur.Storage.Dir || deref(old.Storage.Sync, true) != deref(cur.Storage.Sync, true) ||
-		old.Storage.Retention != cur.Storage.Retention || old.Storage.MaxDisk != cur.Storage.MaxDisk ||
-		old.Storage.MinFree != cur.Storage.MinFree {
-		keys = append(keys, "storage")
-	}
-	return keys
+	return res, nil
 }
 
 // Close releases everything New opened. Safe to call twice; Run calls it.

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/relayd/relayd/daemon/admin/client"
@@ -93,14 +95,63 @@ func (e *env) reload(c *cli.Context) error {
 	}
 	ctx, cancel := e.request(c)
 	defer cancel()
-	if err := e.client(c).Reload(ctx); err != nil {
+	res, err := e.client(c).Reload(ctx)
+	if err != nil {
 		return err
 	}
-	if e.json {
-		return e.printJSON(client.Result{Result: "OK"})
+	var restart error
+	if len(res.RestartNeeded) > 0 {
+		restart = &restartError{res: res}
 	}
-	_, err := fmt.Fprintln(e.stdout, "config reloaded")
+	if e.json {
+		if restart != nil {
+			return restart // printed as the answer plus error and error_message
+		}
+		return e.printJSON(res)
+	}
+	if err := writeReload(e.stdout, res); err != nil {
+		return err
+	}
+	return restart
+}
+
+// writeReload prints what a reload changed, one line per kind of change.
+func writeReload(w io.Writer, res *client.ReloadResult) error {
+	lines := []string{"config reloaded"}
+	for _, l := range []struct {
+		what  string
+		names []string
+	}{
+		{"destinations added", res.Added.Destinations}, {"destinations removed", res.Removed.Destinations},
+		{"destinations changed", res.Changed.Destinations}, {"routes added", res.Added.Routes},
+		{"routes removed", res.Removed.Routes}, {"routes changed", res.Changed.Routes},
+	} {
+		if len(l.names) > 0 {
+			lines = append(lines, fmt.Sprintf("  %-21s %s", l.what+":", strings.Join(l.names, ", ")))
+		}
+	}
+	if len(lines) == 1 && len(res.RestartNeeded) == 0 {
+		lines[0] += ": nothing changed"
+	}
+	_, err := fmt.Fprintln(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// restartError is a reload that applied what it could while some changed
+// keys wait for a restart: exit 1, naming them.
+type restartError struct{ res *client.ReloadResult }
+
+func (e *restartError) Error() string {
+	return "the rest was applied, but these changes take effect only after a restart of relayd: " +
+		strings.Join(e.res.RestartNeeded, ", ")
+}
+
+// jsonBody is the reload answer with error and error_message added.
+func (e *restartError) jsonBody() any {
+	return struct {
+		*client.ReloadResult
+		client.ErrorBody
+	}{e.res, client.ErrorBody{Error: 1, ErrorMessage: e.Error()}}
 }
 
 // configCheckResult is config check --json on success.

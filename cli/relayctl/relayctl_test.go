@@ -203,7 +203,7 @@ func TestHumanOutput(t *testing.T) {
 		}},
 		{[]string{"pause", "billing"}, []*regexp.Regexp{regexp.MustCompile(`^billing: paused\n$`)}},
 		{[]string{"resume", "billing"}, []*regexp.Regexp{regexp.MustCompile(`^billing: active\n$`)}},
-		{[]string{"reload"}, []*regexp.Regexp{regexp.MustCompile(`^config reloaded\n$`)}},
+		{[]string{"reload"}, []*regexp.Regexp{regexp.MustCompile(`^config reloaded: nothing changed\n$`)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args[0], func(t *testing.T) {

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/relayd/relayd/daemon/admin/client"
 	"github.com/relayd/relayd/relay"
@@ -13,12 +14,14 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotImplemented, "reload is not available")
 		return
 	}
-	if err := s.opts.Reload(r.Context()); err != nil {
+	res, err := s.opts.Reload(r.Context())
+	if err != nil {
 		// Reload logged the problems; the operator gets them all.
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, client.Result{Result: "OK"})
+	logDetail(r.Context(), "restart_needed", strings.Join(res.RestartNeeded, ","))
+	writeJSON(w, http.StatusOK, res)
 }
 
 // tailBuffer is how many events a slow tail client may fall behind before

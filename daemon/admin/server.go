@@ -25,9 +25,9 @@ type Options struct {
 	Logger  *slog.Logger
 	Version string
 	Started time.Time
-	// Reload re-reads the config; its error (every problem of a refused
-	// config) is passed to the operator as is.
-	Reload func(ctx context.Context) error
+	// Reload re-reads the config and says what changed; its error (every
+	// problem of a refused config) is passed to the operator as is.
+	Reload func(ctx context.Context) (client.ReloadResult, error)
 	// Censor returns the current censoring rules (from the running
 	// config); nil censors DefaultCensorFields only.
 	Censor func() CensorRules

@@ -167,11 +167,11 @@ func (c *Client) Purge(ctx context.Context, q PurgeQuery) (*PurgeResult, error) 
 	return &res, c.do(ctx, http.MethodDelete, "/v1/messages", v, nil, &res)
 }
 
-// Reload asks the daemon to re-read its config; a refused config comes
-// back as an *Error carrying every problem.
-func (c *Client) Reload(ctx context.Context) error {
-	var res Result
-	return c.do(ctx, http.MethodPost, "/v1/reload", nil, nil, &res)
+// Reload asks the daemon to re-read its config and says what changed; a
+// refused config comes back as an *Error carrying every problem.
+func (c *Client) Reload(ctx context.Context) (*ReloadResult, error) {
+	var res ReloadResult
+	return &res, c.do(ctx, http.MethodPost, "/v1/reload", nil, nil, &res)
 }
 
 // Tail calls fn with each delivery event until ctx is done (then it

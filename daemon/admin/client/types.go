@@ -153,9 +153,27 @@ type PurgeResult struct {
 	Sample []string `json:"sample,omitempty"`
 }
 
-// Result is the answer of requests that only succeed or fail (reload).
+// Result is the answer of requests that only succeed or fail.
 type Result struct {
 	Result string `json:"result"`
+}
+
+// ReloadResult is POST /v1/reload: what the reload changed, by name, and
+// the keys that changed but take effect only after a restart (the rest
+// was applied). Never a value: a value may be a secret.
+type ReloadResult struct {
+	Result        string   `json:"result"` // "OK"
+	Reloaded      bool     `json:"reloaded"`
+	Added         Names    `json:"added"`
+	Removed       Names    `json:"removed"`
+	Changed       Names    `json:"changed"`
+	RestartNeeded []string `json:"restart_needed"` // YAML paths: "server.listen"
+}
+
+// Names lists routes and destinations by name.
+type Names struct {
+	Routes       []string `json:"routes"`
+	Destinations []string `json:"destinations"`
 }
 
 // Event is one delivery attempt's outcome, a line of GET /v1/tail, or a
