@@ -68,7 +68,7 @@ func eventLine(ev client.Event, now time.Time) string {
 	line := fmt.Sprintf("%s  %s  %-12s #%d  %s  %s  %dms", ev.At.Local().Format("15:04:05"), ev.ID,
 		ev.Destination, ev.Attempt, ev.Result, outcome, ev.DurationMS)
 	if ev.Error != "" {
-		line += "  " + oneLine(ev.Error, 80)
+		line += "  " + errorCell(ev.Error, 80)
 	}
 	if ev.NextAttemptAt != nil {
 		line += "  next " + ago(*ev.NextAttemptAt, now)
@@ -81,7 +81,7 @@ func eventLine(ev client.Event, now time.Time) string {
 func breakerLine(ev client.Event, now time.Time) string {
 	line := fmt.Sprintf("%s  %-12s  %s", ev.At.Local().Format("15:04:05"), ev.Destination, ev.Result)
 	if ev.Error != "" {
-		line += "  " + oneLine(ev.Error, 80)
+		line += "  " + errorCell(ev.Error, 80)
 	}
 	if ev.NextAttemptAt != nil {
 		line += "  probe " + ago(*ev.NextAttemptAt, now)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ func messageCommands(e *env) []*cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "received at or after: " + timeUsage},
 			&cli.StringFlag{Name: "before", Usage: "received before: " + timeUsage},
 			&cli.IntFlag{Name: "limit", Value: 50, Usage: "at most this many (1-10000)"},
+			wideFlag,
 		}},
 		{Name: "show", Usage: "a message (headers, body, route) and every attempt per destination",
 			ArgsUsage: "ID", Action: e.show},
@@ -70,10 +72,14 @@ func (e *env) listQuery(c *cli.Context) (client.ListQuery, error) {
 }
 
 func (e *env) list(c *cli.Context) error {
-	if err := args(c, 0, 0, "[--dest D] [--state S] [--route R] [--since T] [--before T] [--limit N]"); err != nil {
+	if err := args(c, 0, 0, "[--dest D] [--state S] [--route R] [--since T] [--before T] [--limit N] [-o wide]"); err != nil {
 		return err
 	}
 	q, err := e.listQuery(c)
+	if err != nil {
+		return err
+	}
+	wide, err := isWide(c)
 	if err != nil {
 		return err
 	}
@@ -90,22 +96,28 @@ func (e *env) list(c *cli.Context) error {
 		_, err := fmt.Fprintln(e.stdout, "no messages matched")
 		return err
 	}
-	now := e.now()
-	t := newTable(e.stdout, "ID", "RECEIVED", "ROUTE", "DELIVERIES")
-	for _, m := range l.Messages {
-		ds := make([]string, 0, len(m.Deliveries))
-		for _, d := range m.Deliveries {
-			ds = append(ds, d.Destination+":"+d.State)
-		}
-		t.row(m.ID, ago(m.ReceivedAt, now), orDash(m.Route), strings.Join(ds, " "))
-	}
-	if err := t.flush(); err != nil {
+	if err := writeList(e.stdout, l, e.now(), wide); err != nil {
 		return err
 	}
 	if l.NextBefore != nil {
 		fmt.Fprintf(e.stdout, "(more: %s)\n", pagingHint(c, *l.NextBefore, q.Since))
 	}
 	return nil
+}
+
+// writeList prints messages as a table, newest first as listed.
+func writeList(w io.Writer, l *client.MessageList, now time.Time, wide bool) error {
+	t := newFitTable(w, wide, column{header: "ID"}, column{header: "RECEIVED"},
+		column{header: "METHOD", wideOnly: true}, column{header: "PATH", wideOnly: true, fit: keepStart, min: 12},
+		column{header: "ROUTE", fit: keepStart, min: 12}, column{header: "DELIVERIES", fit: keepStart, min: 20, rank: 1})
+	for _, m := range l.Messages {
+		ds := make([]string, 0, len(m.Deliveries))
+		for _, d := range m.Deliveries {
+			ds = append(ds, d.Destination+":"+d.State)
+		}
+		t.row(m.ID, ago(m.ReceivedAt, now), orDash(m.Method), orDash(m.Path), orDash(m.Route), strings.Join(ds, " "))
+	}
+	return t.flush()
 }
 
 func (e *env) show(c *cli.Context) error {

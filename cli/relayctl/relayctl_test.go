@@ -183,12 +183,12 @@ func TestHumanOutput(t *testing.T) {
 		args []string
 		want []*regexp.Regexp
 	}{
-		{[]string{"status"}, []*regexp.Regexp{
+		{[]string{"status", "-o", "wide"}, []*regexp.Regexp{
 			regexp.MustCompile(`relayd 1\.2\.3, up 1m, storage \d`),
 			regexp.MustCompile(`(?m)^DESTINATION +STATE +PENDING +IN-FLIGHT +RETRYING +DEAD +DELIVERED +FAILURES +NEXT-PROBE$`),
 			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +0 +1 +0 +0 +-$`),
 		}},
-		{[]string{"destinations"}, []*regexp.Regexp{
+		{[]string{"destinations", "-o", "wide"}, []*regexp.Regexp{
 			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +1 +0 +0 +\d+ +- +(just now|\d+s ago) +http://127`),
 		}},
 		{[]string{"ls"}, []*regexp.Regexp{

@@ -306,7 +306,8 @@ func canaryStatusEndpoint(t *testing.T, r *relayd, c canaries, ids []string, tr 
 // canaryRelayctl runs every relayctl command, plain and --json.
 func canaryRelayctl(t *testing.T, r *relayd, ids []string, tr *transcript) {
 	t.Helper()
-	cmds := [][]string{{"status"}, {"destinations"}, {"ls"}, {"ls", "--state", "dead"},
+	cmds := [][]string{{"status"}, {"destinations"}, {"destinations", "-o", "wide"}, {"ls"}, {"ls", "-o", "wide"},
+		{"ls", "--state", "dead"}, {"replay", "--dest", "broker", "--state", "dead", "--dry-run"},
 		{"pause", "whmcs"}, {"resume", "whmcs"}}
 	for _, id := range ids {
 		cmds = append(cmds, []string{"show", id})
