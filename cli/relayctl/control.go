@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +17,13 @@ import (
 
 func controlCommands(e *env) []*cli.Command {
 	return []*cli.Command{
-		{Name: "tail", Usage: "follow deliveries as they happen, one line each, until interrupted", Action: e.tail},
+		{Name: "tail", Usage: "follow deliveries as they happen, one line each, until interrupted; reconnects after a restart",
+			Action: e.tail, Flags: []cli.Flag{
+				&cli.StringFlag{Name: "dest", Usage: "only events of this destination"},
+				&cli.StringFlag{Name: "route", Usage: "only events of messages taken by this route"},
+				&cli.StringFlag{Name: "state", Usage: "only events showing this result (comma-separated): " + strings.Join(eventResults, ", ")},
+				&cli.IntFlag{Name: "n", Usage: fmt.Sprintf("first the last N matching events (up to %d)", recentEvents)},
+			}},
 		{Name: "reload", Usage: "re-read the config (as SIGHUP); a bad config is refused and the old one kept",
 			Action: e.reload},
 		{Name: "config", Usage: "work with config files offline",
@@ -33,17 +41,80 @@ func controlCommands(e *env) []*cli.Command {
 }
 
 func (e *env) tail(c *cli.Context) error {
-	if err := args(c, 0, 0, ""); err != nil {
+	if err := args(c, 0, 0, "[--dest D] [--route R] [--state S] [-n N]"); err != nil {
 		return err
 	}
-	return e.client(c).Tail(c.Context, func(ev client.Event) error {
-		if e.json {
-			// One JSON document per event: a stream has no single end.
-			return e.printEvent(ev)
+	q := client.TailQuery{Destination: c.String("dest"), Route: c.String("route"), Last: c.Int("n")}
+	if c.IsSet("state") {
+		q.States = strings.Split(c.String("state"), ",")
+	}
+	for _, st := range q.States {
+		if !slices.Contains(eventResults, st) {
+			return usagef("--state %q: an event shows one of %s", st, strings.Join(eventResults, ", "))
 		}
-		_, err := fmt.Fprintln(e.stdout, eventLine(ev, e.now()))
-		return err
-	})
+	}
+	if q.Last < 0 || q.Last > recentEvents {
+		return usagef("-n %d: want 0 to %d (relayd keeps the last %d events)", q.Last, recentEvents, recentEvents)
+	}
+	return e.follow(c.Context, e.client(c), q)
+}
+
+// eventResults are what a tail event shows; recentEvents is how many
+// relayd keeps for -n (admin.RecentEvents).
+var eventResults = []string{"delivered", "retrying", "dead", "breaker-open", "breaker-closed"}
+
+const recentEvents = 1000
+
+// tailRetry bounds the wait between reconnection attempts.
+const (
+	tailRetryMin = 100 * time.Millisecond
+	tailRetryMax = 2 * time.Second
+)
+
+// follow prints events until ctx is done. When relayd goes away (a
+// restart) it says so on stderr, tries again with backoff until relayd is
+// back, and says so again; the backlog (-n) is asked for only once. A
+// refusal (403, a bad filter) or a failure to print ends it.
+func (e *env) follow(ctx context.Context, cl *client.Client, q client.TailQuery) error {
+	var printErr error
+	show := func(ev client.Event) error {
+		if e.json {
+			printErr = e.printEvent(ev) // one JSON document per event: a stream has no single end
+		} else {
+			_, printErr = fmt.Fprintln(e.stdout, eventLine(ev, e.now()))
+		}
+		return printErr
+	}
+	connected, away := false, false
+	wait := tailRetryMin
+	for {
+		err := cl.TailWith(ctx, q, func() {
+			if away {
+				fmt.Fprintln(e.stderr, "relayctl: reconnected")
+			}
+			connected, away, wait = true, false, tailRetryMin
+		}, show)
+		var apiErr *client.Error
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case printErr != nil:
+			return printErr
+		case !connected || errors.As(err, &apiErr):
+			return err // relayd never answered, or refused the stream
+		}
+		q.Last = 0 // what was shown before stays shown
+		if !away {
+			fmt.Fprintln(e.stderr, "relayctl: relayd went away; reconnecting…")
+			away = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, tailRetryMax)
+	}
 }
 
 func (e *env) printEvent(ev client.Event) error {

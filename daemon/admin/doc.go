@@ -1,7 +1,9 @@
 // Package admin serves relayd's operator API on a unix socket (net/http,
 // method routes under /v1/) for relayctl: status, destinations, pause and
-// resume, message listing and display (censored), replay, purge, reload and
-// a live tail of delivery events. It also renders the message JSON the
+// resume, message listing and display (censored), replay and purge (each
+// also as a dry run that writes nothing), reload (answering what changed)
+// and a live tail of delivery events, filtered in the server, with the last
+// RecentEvents kept in memory for a backlog. It also renders the message JSON the
 // ingress status endpoint answers with, and serves the optional
 // /metrics, /healthz and /readyz listener.
 //

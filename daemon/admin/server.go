@@ -44,6 +44,10 @@ type Server struct {
 	stopping chan struct{} // closed by Shutdown: ends tail streams
 	stopOnce sync.Once
 	tails    atomic.Int64 // open tail streams (tests wait on it)
+	// recent keeps the last events for tail -n and feeds tail streams;
+	// unsubscribe ends its feed from relay.
+	recent      *recentEvents
+	unsubscribe func()
 }
 
 // New builds the admin API; nothing is served until Serve.
@@ -54,7 +58,12 @@ func New(opts Options) *Server {
 	if opts.Started.IsZero() {
 		opts.Started = time.Now()
 	}
-	s := &Server{opts: opts, logger: opts.Logger, stopping: make(chan struct{})}
+	s := &Server{opts: opts, logger: opts.Logger, stopping: make(chan struct{}), recent: newRecentEvents()}
+	// Subscribed from the start, so that tail -n shows what happened
+	// before anyone asked.
+	events, unsubscribe := opts.Relay.Subscribe(tailBuffer)
+	s.unsubscribe = unsubscribe
+	go s.recent.run(events)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/destinations", s.handleDestinations)
@@ -92,7 +101,10 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown ends tail streams, stops accepting and waits for requests in
 // progress until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopOnce.Do(func() { close(s.stopping) })
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		s.unsubscribe()
+	})
 	return s.srv.Shutdown(ctx)
 }
 

@@ -321,6 +321,11 @@ func canaryRelayctl(t *testing.T, r *relayd, ids []string, tr *transcript) {
 		waitFor(t, "tail shows the replayed attempt", func() bool { return strings.Contains(tail.out(), "broker") })
 		tr.add(fmt.Sprintf("tail json=%v", json), tail.stop())
 	}
+	// The backlog (-n) carries the same errors again, from memory.
+	backlog := startTailWith(t, r, "-n", "1000", "--json")
+	waitFor(t, "tail -n shows the backlog", func() bool { return strings.Contains(backlog.out(), "broker") })
+	tr.add("tail -n 1000 --json", backlog.stop())
+	canaryCtl(t, r, tr, false, "purge", "--state", "dead", "--dest", "broker", "--dry-run")
 	canaryCtl(t, r, tr, false, "purge", "--state", "dead", "--dest", "broker")
 }
 

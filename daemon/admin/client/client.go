@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -174,14 +175,48 @@ func (c *Client) Reload(ctx context.Context) (*ReloadResult, error) {
 	return &res, c.do(ctx, http.MethodPost, "/v1/reload", nil, nil, &res)
 }
 
+// TailQuery filters GET /v1/tail; zero fields do not filter. States are
+// event results (delivered, retrying, dead, breaker-open, breaker-closed);
+// Last asks for that many recent events first.
+type TailQuery struct {
+	Destination string
+	Route       string
+	States      []string
+	Last        int
+}
+
+func (q TailQuery) values() url.Values {
+	v := ListQuery{Destination: q.Destination, Route: q.Route}.values()
+	if len(q.States) > 0 {
+		v.Set("state", strings.Join(q.States, ","))
+	}
+	if q.Last > 0 {
+		v.Set("n", strconv.Itoa(q.Last))
+	}
+	return v
+}
+
+// ErrStreamClosed is the end of a tail stream that relayd closed (it is
+// shutting down or restarting).
+var ErrStreamClosed = errors.New("relayd closed the tail stream (shutting down?)")
+
 // Tail calls fn with each delivery event until ctx is done (then it
 // returns nil), the daemon goes away, or fn returns an error.
 func (c *Client) Tail(ctx context.Context, fn func(Event) error) error {
-	resp, err := c.send(ctx, http.MethodGet, "/v1/tail", nil, nil)
+	return c.TailWith(ctx, TailQuery{}, nil, fn)
+}
+
+// TailWith is Tail with filters; opened, when set, is called once relayd
+// has accepted the stream.
+func (c *Client) TailWith(ctx context.Context, q TailQuery, opened func(), fn func(Event) error) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/tail", q.values(), nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if opened != nil {
+		opened()
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -199,7 +234,7 @@ func (c *Client) Tail(ctx context.Context, fn func(Event) error) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read tail stream: %w", err)
 	}
-	return errors.New("relayd closed the tail stream (shutting down?)")
+	return ErrStreamClosed
 }
 
 // do sends a request and decodes a 2xx answer into out.

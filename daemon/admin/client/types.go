@@ -183,6 +183,7 @@ type Names struct {
 type Event struct {
 	At            time.Time  `json:"at"`
 	ID            string     `json:"id"`
+	Route         string     `json:"route,omitempty"` // none for a breaker transition
 	Destination   string     `json:"destination"`
 	Attempt       int        `json:"attempt"`
 	Status        int        `json:"status"`
