@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/relayd/relayd/daemon/admin"
+	"github.com/relayd/relayd/daemon/admin/client"
 	"github.com/relayd/relayd/daemon/config"
 	"github.com/relayd/relayd/daemon/ingress"
 	"github.com/relayd/relayd/daemon/metrics"
@@ -41,6 +43,9 @@ type Daemon struct {
 
 	mu  sync.Mutex // serialises Reload; guards cfg
 	cfg *config.Config
+	// boot is the config New opened everything with: what listeners, the
+	// admin socket and the store still run on after any reload.
+	boot *config.Config
 
 	store    *queue.Store
 	relay    *relay.Relay
@@ -73,7 +78,7 @@ func New(opts Options) (_ *Daemon, err error) {
 	}
 	// Not the named result: every failure below returns nil for it, and
 	// the cleanup still needs what was opened.
-	d := &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, started: time.Now()}
+	d := &Daemon{opts: opts, logger: opts.Logger, cfg: cfg, boot: cfg, started: time.Now()}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -112,7 +117,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		Logger:  d.logger.With("component", "admin"),
 		Version: opts.Version,
 		Started: d.started,
-		Reload:  d.reload, // the admin logs the command, outcome included
+		Reload:  d.reloadChanges, // the admin logs the command, outcome included
 		Censor:  d.censor,
 		Access:  adminAccess(cfg),
 	})
@@ -245,75 +250,60 @@ func (d *Daemon) shutdown() {
 // logged as such. The outcome is logged in one line ("config reloaded" or
 // "reload refused"); relayctl's reload is logged by the admin socket instead.
 func (d *Daemon) Reload(ctx context.Context) error {
-	cfg, err := d.swapConfig()
+	res, err := d.swapConfig()
 	if err != nil {
 		d.logger.Error("reload refused; keeping the running config", "err", err)
 		return err
 	}
-	d.logger.Info("config reloaded", "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
+	d.logger.Info("config reloaded", "restart_needed", strings.Join(res.RestartNeeded, ","))
 	return nil
 }
 
-// reload is Reload without its outcome's log line, for the admin socket.
-func (d *Daemon) reload(context.Context) error {
-	_, err := d.swapConfig()
-	return err
+// reloadChanges is Reload answering what changed (reloadDiff: routes and
+// destinations by name, the keys that need a restart) without its
+// outcome's log line, for the admin socket.
+func (d *Daemon) reloadChanges(context.Context) (client.ReloadResult, error) {
+	return d.swapConfig()
 }
 
-// swapConfig loads the configuration and applies it, returning it; every
-// outcome is counted in the reload metrics.
-func (d *Daemon) swapConfig() (*config.Config, error) {
+// swapConfig loads the configuration and applies it, answering what
+// changed; every outcome is counted in the reload metrics.
+func (d *Daemon) swapConfig() (client.ReloadResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cfg, err := d.applyConfig()
+	res, err := d.applyConfig()
 	d.meters.Reloaded(err)
-	return cfg, err
+	return res, err
 }
 
 // applyConfig loads the configuration and swaps it in; d.mu is held.
-func (d *Daemon) applyConfig() (*config.Config, error) {
+func (d *Daemon) applyConfig() (client.ReloadResult, error) {
 	d.opts.Notify("RELOADING=1")
 	defer d.opts.Notify("READY=1")
 	cfg, err := d.opts.Load()
 	if err != nil {
-		return nil, fmt.Errorf("reload refused, running config kept: %w", err)
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	d.relay.SetConsumedAuth(consumedAuth(cfg))
 	if err := d.relay.Apply(relayDestinations(cfg)); err != nil {
 		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
-		return nil, fmt.Errorf("reload refused, running config kept: %w", err)
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
 	if err := d.ingress.Apply(cfg); err != nil {
 		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
 		if rerr := d.relay.Apply(relayDestinations(d.cfg)); rerr != nil {
 			d.logger.Error("restore destinations after refused reload", "err", rerr)
 		}
-		return nil, fmt.Errorf("reload refused, running config kept: %w", err)
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
-	for _, c := range restartOnly(d.cfg, cfg) {
-		d.logger.Warn("config change needs a restart to take effect", "key", c)
+	res := reloadDiff(d.boot, d.cfg, cfg)
+	for _, key := range res.RestartNeeded {
+		d.logger.Warn("config change needs a restart to take effect", "key", key)
 	}
 	d.cfg = cfg
 	d.meters.SetDestinations(destinationNames(cfg))
 	d.meters.SetRoutes(routeNames(cfg))
-	return cfg, nil
-}
-
-// restartOnly names the settings that differ but cannot change live.
-func restartOnly(old, cur *config.Config) []string {
-	var keys []string
-	if old.Server.Listen != cur.Server.Listen {
-		keys = append(keys, "server.listen")
-	}
-	if old.Admin != cur.Admin {
-		keys = append(keys, "admin")
-	}
-	if old.Storage.Dir != cur.Storage.Dir || deref(old.Storage.Sync, true) != deref(cur.Storage.Sync, true) ||
-		old.Storage.Retention != cur.Storage.Retention || old.Storage.MaxDisk != cur.Storage.MaxDisk ||
-		old.Storage.MinFree != cur.Storage.MinFree {
-		keys = append(keys, "storage")
-	}
-	return keys
+	return res, nil
 }
 
 // Close releases everything New opened. Safe to call twice; Run calls it.

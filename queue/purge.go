@@ -52,7 +52,7 @@ func (b *batch) purgeMessage(t target, f Filter) int {
 	oldExp, hadExp := expiryOf(all)
 	n := 0
 	for _, d := range all {
-		if !d.State.Terminal() || !b.s.deliveryMatches(d.Destination, d.State, f) {
+		if !b.s.purgeable(d.State, d.Destination, f) {
 			keep = append(keep, d)
 			continue
 		}

@@ -43,7 +43,7 @@ func (b *batch) replayMessage(t target, f Filter, now time.Time) int {
 	oldExp, hadExp := expiryOf(all)
 	n := 0
 	for _, d := range all {
-		if b.s.leased(d.Destination, d.MessageID) || !b.s.deliveryMatches(d.Destination, d.State, f) {
+		if !b.s.replayable(d.Destination, d.MessageID, d.State, f) {
 			continue
 		}
 		b.replay(d, now)

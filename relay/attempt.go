@@ -89,6 +89,7 @@ func (d *destination) record(l *queue.Lease, v verdict, out queue.Outcome, retry
 	ev := Event{
 		At:            out.Attempt.At,
 		MessageID:     l.Message.ID,
+		Route:         l.Message.Route,
 		Destination:   d.cfg.Name,
 		Attempt:       l.Attempt,
 		Status:        out.Attempt.Status,

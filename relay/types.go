@@ -102,6 +102,7 @@ type DestinationStatus struct {
 type Event struct {
 	At          time.Time
 	MessageID   string
+	Route       string // the message's route; empty for a breaker transition
 	Destination string
 	Attempt     int
 	Status      int

@@ -38,14 +38,22 @@ func usagef(format string, args ...any) error {
 // the clock and the admin client.
 type env struct {
 	stdout, stderr io.Writer
-	json           bool
-	now            func() time.Time
+	// stdin is the terminal relayctl may ask on; nil when stdin is not
+	// one (a script), and then nothing is asked.
+	stdin io.Reader
+	json  bool
+	now   func() time.Time
 }
 
 // run runs relayctl with args (args[0] is the program name) and returns
-// the process exit code.
+// the process exit code; it never asks a question.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, now: time.Now}
+	return runOn(ctx, args, nil, stdout, stderr)
+}
+
+// runOn is run with a terminal (nil: none) to ask for confirmations on.
+func runOn(ctx context.Context, args []string, terminal io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr, stdin: terminal, now: time.Now}
 	if len(args) > 1 && args[1] == completeCommand {
 		return e.completeHook(ctx, args[2:])
 	}

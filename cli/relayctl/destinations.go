@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 
 func destinationCommands(e *env) []*cli.Command {
 	return []*cli.Command{
-		{Name: "status", Usage: "daemon version, uptime, storage and per-destination counts", Action: e.status},
-		{Name: "destinations", Usage: "each destination: url, state, counters, last error", Action: e.destinations},
+		{Name: "status", Usage: "daemon version, uptime, storage and per-destination counts", Action: e.status,
+			Flags: []cli.Flag{wideFlag}},
+		{Name: "destinations", Usage: "each destination: url, state, counters, last error", Action: e.destinations,
+			Flags: []cli.Flag{wideFlag}},
 		{Name: "pause", Usage: "hold a destination's deliveries (nothing is lost)", ArgsUsage: "DEST",
 			Action: func(c *cli.Context) error { return e.pauseResume(c, (*client.Client).Pause) }},
 		{Name: "resume", Usage: "release a paused destination", ArgsUsage: "DEST",
@@ -25,6 +28,10 @@ func (e *env) status(c *cli.Context) error {
 	if err := args(c, 0, 0, ""); err != nil {
 		return err
 	}
+	wide, err := isWide(c)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := e.request(c)
 	defer cancel()
 	st, err := e.client(c).Status(ctx)
@@ -34,11 +41,17 @@ func (e *env) status(c *cli.Context) error {
 	if e.json {
 		return e.printJSON(st)
 	}
-	fmt.Fprintf(e.stdout, "relayd %s, up %s, storage %s\n\n", st.Version,
+	return writeStatus(e.stdout, st, e.now(), wide)
+}
+
+// writeStatus prints status as text: a line about the daemon, then a table.
+func writeStatus(w io.Writer, st *client.Status, now time.Time, wide bool) error {
+	fmt.Fprintf(w, "relayd %s, up %s, storage %s\n\n", st.Version,
 		shortDuration(secs(st.UptimeS)), humanBytes(st.StorageBytes))
-	now := e.now()
-	t := newTable(e.stdout, "DESTINATION", "STATE", "PENDING", "IN-FLIGHT", "RETRYING", "DEAD", "DELIVERED",
-		"FAILURES", "NEXT-PROBE")
+	t := newFitTable(w, wide, column{header: "DESTINATION", fit: keepStart, min: 12, rank: 1}, column{header: "STATE"},
+		column{header: "PENDING"}, column{header: "IN-FLIGHT", wideOnly: true}, column{header: "RETRYING"},
+		column{header: "DEAD"}, column{header: "DELIVERED"}, column{header: "FAILURES", wideOnly: true},
+		column{header: "NEXT-PROBE"})
 	for _, d := range st.Destinations {
 		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.InFlight), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
 			strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.NextProbeAt, now))
@@ -50,6 +63,10 @@ func (e *env) destinations(c *cli.Context) error {
 	if err := args(c, 0, 0, ""); err != nil {
 		return err
 	}
+	wide, err := isWide(c)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := e.request(c)
 	defer cancel()
 	l, err := e.client(c).Destinations(ctx)
@@ -59,14 +76,21 @@ func (e *env) destinations(c *cli.Context) error {
 	if e.json {
 		return e.printJSON(l)
 	}
-	now := e.now()
-	t := newTable(e.stdout, "NAME", "STATE", "PENDING", "RETRYING", "DEAD", "DELIVERED", "IN-FLIGHT",
-		"FAILURES", "NEXT-PROBE", "LAST-ATTEMPT", "URL", "LAST-ERROR")
+	return writeDestinations(e.stdout, l, e.now(), wide)
+}
+
+// writeDestinations prints the destinations table.
+func writeDestinations(w io.Writer, l *client.DestinationList, now time.Time, wide bool) error {
+	t := newFitTable(w, wide, column{header: "NAME", fit: keepStart, min: 12, rank: 1}, column{header: "STATE"},
+		column{header: "PENDING"}, column{header: "RETRYING"}, column{header: "DEAD"},
+		column{header: "DELIVERED", wideOnly: true}, column{header: "IN-FLIGHT", wideOnly: true},
+		column{header: "FAILURES", wideOnly: true}, column{header: "NEXT-PROBE", wideOnly: true},
+		column{header: "LAST-ATTEMPT", wideOnly: true},
+		column{header: "URL", fit: keepStart, min: 18}, column{header: "LAST-ERROR", fit: keepEnd, min: 24, rank: 2})
 	for _, d := range l.Destinations {
 		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
 			strconv.Itoa(d.InFlight), strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.NextProbeAt, now),
-			agoPtr(d.LastAttemptAt, now),
-			orDash(d.URL), orDash(oneLine(d.LastError, 60)))
+			agoPtr(d.LastAttemptAt, now), orDash(d.URL), orDash(d.LastError))
 	}
 	return t.flush()
 }

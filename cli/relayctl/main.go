@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,7 +21,11 @@ func main() {
 	// Interrupting tail is its normal end: the context is cancelled and
 	// relayctl exits 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	var terminal io.Reader
+	if isTerminal(os.Stdin) {
+		terminal = os.Stdin
+	}
+	code := runOn(ctx, os.Args, terminal, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ func messageCommands(e *env) []*cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "received at or after: " + timeUsage},
 			&cli.StringFlag{Name: "before", Usage: "received before: " + timeUsage},
 			&cli.IntFlag{Name: "limit", Value: 50, Usage: "at most this many (1-10000)"},
+			wideFlag,
 		}},
 		{Name: "show", Usage: "a message (headers, body, route) and every attempt per destination; by id, or by a key (idempotency, ordering, tracing) naming one message",
 			ArgsUsage: "ID|KEY", Action: e.show},
@@ -30,11 +32,13 @@ func messageCommands(e *env) []*cli.Command {
 				&cli.StringFlag{Name: "state", Usage: "deliveries in this state: dead, delivered, retrying, pending"},
 				&cli.StringFlag{Name: "since", Usage: "messages received at or after: " + timeUsage},
 				&cli.StringFlag{Name: "before", Usage: "messages received before: " + timeUsage},
+				dryRunFlag, yesFlag,
 			}},
 		{Name: "purge", Usage: "delete dead or delivered deliveries; prints how many", Action: e.purge, Flags: []cli.Flag{
 			&cli.StringFlag{Name: "state", Usage: "dead or delivered (required)"},
 			&cli.StringFlag{Name: "dest", Usage: "only deliveries to this destination"},
 			&cli.StringFlag{Name: "before", Usage: "only messages received before: " + timeUsage},
+			dryRunFlag, yesFlag,
 		}},
 	}
 }
@@ -73,10 +77,14 @@ func (e *env) listQuery(c *cli.Context) (client.ListQuery, error) {
 }
 
 func (e *env) list(c *cli.Context) error {
-	if err := args(c, 0, 0, "[--dest D] [--state S] [--route R] [--key K] [--since T] [--before T] [--limit N]"); err != nil {
+	if err := args(c, 0, 0, "[--dest D] [--state S] [--route R] [--key K] [--since T] [--before T] [--limit N] [-o wide]"); err != nil {
 		return err
 	}
 	q, err := e.listQuery(c)
+	if err != nil {
+		return err
+	}
+	wide, err := isWide(c)
 	if err != nil {
 		return err
 	}
@@ -93,22 +101,28 @@ func (e *env) list(c *cli.Context) error {
 		_, err := fmt.Fprintln(e.stdout, "no messages matched")
 		return err
 	}
-	now := e.now()
-	t := newTable(e.stdout, "ID", "RECEIVED", "ROUTE", "DELIVERIES")
+	if err := writeList(e.stdout, l, e.now(), wide); err != nil {
+		return err
+	}
+	if l.NextBefore != nil {
+		fmt.Fprintf(e.stdout, "(more: %s)\n", pagingHint(c, *l.NextBefore, q.Since))
+	}
+	return nil
+}
+
+// writeList prints messages as a table, newest first as listed.
+func writeList(w io.Writer, l *client.MessageList, now time.Time, wide bool) error {
+	t := newFitTable(w, wide, column{header: "ID"}, column{header: "RECEIVED"},
+		column{header: "METHOD", wideOnly: true}, column{header: "PATH", wideOnly: true, fit: keepStart, min: 12},
+		column{header: "ROUTE", fit: keepStart, min: 12}, column{header: "DELIVERIES", fit: keepStart, min: 20, rank: 1})
 	for _, m := range l.Messages {
 		ds := make([]string, 0, len(m.Deliveries))
 		for _, d := range m.Deliveries {
 			ds = append(ds, d.Destination+":"+d.State)
 		}
-		t.row(m.ID, ago(m.ReceivedAt, now), orDash(m.Route), strings.Join(ds, " "))
+		t.row(m.ID, ago(m.ReceivedAt, now), orDash(m.Method), orDash(m.Path), orDash(m.Route), strings.Join(ds, " "))
 	}
-	if err := t.flush(); err != nil {
-		return err
-	}
-	if l.NextBefore != nil {
-		fmt.Fprintf(e.stdout, "(more: relayctl ls --before %s)\n", l.NextBefore.Format(time.RFC3339Nano))
-	}
-	return nil
+	return t.flush()
 }
 
 func (e *env) show(c *cli.Context) error {
@@ -129,86 +143,6 @@ func (e *env) show(c *cli.Context) error {
 		return e.printJSON(m)
 	}
 	return writeMessage(e.stdout, m, e.now())
-}
-
-func (e *env) replay(c *cli.Context) error {
-	req, err := e.replayRequest(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := e.request(c)
-	defer cancel()
-	res, err := e.client(c).Replay(ctx, req)
-	if err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(res)
-	}
-	return e.counted("replayed", res.Replayed)
-}
-
-// replayRequest checks replay's ids or filter before anything is sent.
-func (e *env) replayRequest(c *cli.Context) (client.ReplayRequest, error) {
-	var req client.ReplayRequest
-	filtered := c.IsSet("dest") || c.IsSet("state") || c.IsSet("since") || c.IsSet("before")
-	if c.NArg() > 0 {
-		if filtered {
-			return req, usagef("replay takes message ids or --state/--dest/--since/--before, not both")
-		}
-		for _, id := range c.Args().Slice() {
-			if !client.ValidID(id) {
-				return req, usagef("malformed message id %q: want 32 characters a-z0-9", id)
-			}
-		}
-		req.IDs = c.Args().Slice()
-		return req, nil
-	}
-	req.Destination, req.State = c.String("dest"), c.String("state")
-	switch req.State {
-	case "dead", "delivered", "retrying", "pending":
-	case "":
-		return req, usagef("usage: relayctl replay ID... | relayctl replay --state dead [--dest D] [--since T]")
-	default:
-		return req, usagef("--state %q: replay takes dead, delivered, retrying or pending", req.State)
-	}
-	for _, f := range []struct {
-		name string
-		dst  **time.Time
-	}{{"since", &req.Since}, {"before", &req.Before}} {
-		t, err := e.timeFlag(c, f.name)
-		if err != nil {
-			return req, err
-		}
-		if !t.IsZero() {
-			*f.dst = &t
-		}
-	}
-	return req, nil
-}
-
-func (e *env) purge(c *cli.Context) error {
-	if err := args(c, 0, 0, "--state dead|delivered [--dest D] [--before T]"); err != nil {
-		return err
-	}
-	q := client.PurgeQuery{State: c.String("state"), Destination: c.String("dest")}
-	if q.State != "dead" && q.State != "delivered" {
-		return usagef("purge needs --state dead or --state delivered")
-	}
-	var err error
-	if q.Before, err = e.timeFlag(c, "before"); err != nil {
-		return err
-	}
-	ctx, cancel := e.request(c)
-	defer cancel()
-	res, err := e.client(c).Purge(ctx, q)
-	if err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(res)
-	}
-	return e.counted("purged", res.Purged)
 }
 
 // counted prints "replayed 3 deliveries", saying so when nothing matched.

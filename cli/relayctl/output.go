@@ -98,3 +98,9 @@ func oneLine(s string, max int) string {
 	}
 	return s
 }
+
+// errorCell keeps an error on one line in at most max characters, keeping
+// its end, where the cause is.
+func errorCell(s string, max int) string {
+	return keepTail(strings.Join(strings.Fields(s), " "), max)
+}

@@ -152,6 +152,10 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"missing argument", missing, []string{"pause"}, 2, "usage: relayctl pause DEST"},
 		{"usage error json", missing, []string{"--json", "pause"}, 2, `{"error":1,"error_message":"usage: relayctl pause DEST"}`},
 		{"completion shell", missing, []string{"completion", "tcsh"}, 2, "bash, zsh or fish"},
+		{"tail bad state", missing, []string{"tail", "--state", "failed"}, 2, `--state "failed": an event shows one of delivered`},
+		{"tail n too large", missing, []string{"tail", "-n", "1001"}, 2, "-n 1001: want 0 to 1000"},
+		{"tail without daemon", missing, []string{"tail"}, 1, "cannot connect to relayd admin socket"},
+		{"bad output format", missing, []string{"destinations", "-o", "yaml"}, 2, "only output format is wide"},
 		{"ls nothing matched", e.Socket, []string{"ls", "--state", "dead"}, 0, "no messages matched"},
 		{"replay nothing matched", e.Socket, []string{"replay", "--state", "dead"}, 0, "replayed 0 deliveries (nothing matched)"},
 		{"purge nothing matched", e.Socket, []string{"purge", "--state", "delivered"}, 0, "purged 0 deliveries (nothing matched)"},
@@ -187,12 +191,12 @@ func TestHumanOutput(t *testing.T) {
 		args []string
 		want []*regexp.Regexp
 	}{
-		{[]string{"status"}, []*regexp.Regexp{
+		{[]string{"status", "-o", "wide"}, []*regexp.Regexp{
 			regexp.MustCompile(`relayd 1\.2\.3, up 1m, storage \d`),
 			regexp.MustCompile(`(?m)^DESTINATION +STATE +PENDING +IN-FLIGHT +RETRYING +DEAD +DELIVERED +FAILURES +NEXT-PROBE$`),
 			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +0 +1 +0 +0 +-$`),
 		}},
-		{[]string{"destinations"}, []*regexp.Regexp{
+		{[]string{"destinations", "-o", "wide"}, []*regexp.Regexp{
 			regexp.MustCompile(`(?m)^billing +\S+ +0 +0 +1 +0 +0 +\d+ +- +(just now|\d+s ago) +http://127`),
 		}},
 		{[]string{"ls"}, []*regexp.Regexp{
@@ -207,7 +211,7 @@ func TestHumanOutput(t *testing.T) {
 		}},
 		{[]string{"pause", "billing"}, []*regexp.Regexp{regexp.MustCompile(`^billing: paused\n$`)}},
 		{[]string{"resume", "billing"}, []*regexp.Regexp{regexp.MustCompile(`^billing: active\n$`)}},
-		{[]string{"reload"}, []*regexp.Regexp{regexp.MustCompile(`^config reloaded\n$`)}},
+		{[]string{"reload"}, []*regexp.Regexp{regexp.MustCompile(`^config reloaded: nothing changed\n$`)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args[0], func(t *testing.T) {

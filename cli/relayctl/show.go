@@ -64,7 +64,7 @@ func writeMessage(w io.Writer, m *client.Message, now time.Time) error {
 				status = strconv.Itoa(a.Status)
 			}
 			t.row("  "+a.At.Format(time.RFC3339)+" ("+ago(a.At, now)+")", fmt.Sprintf("%dms", a.DurationMS),
-				status, orDash(oneLine(a.Error, 60)), orDash(oneLine(a.Response, 60)))
+				status, orDash(errorCell(a.Error, 60)), orDash(oneLine(a.Response, 60)))
 		}
 		if err := t.flush(); err != nil {
 			return err

@@ -1,11 +1,14 @@
 // Package admin serves relayd's operator API on a unix socket (net/http,
 // method routes under /v1/) for relayctl: status, destinations, pause and
-// resume, message listing and display (censored), replay, purge, reload and
-// a live tail of delivery events; messages are listed also by business key
-// (?key=K: idempotency key, ordering key or tracing id). It also renders
-// the message JSON the ingress status endpoints answer with (by id, and by
-// key: MessagesByKeyJSON), and serves the optional admin.metrics_listen:
-// /metrics (the handler daemon/metrics makes), /healthz and /readyz.
+// resume, message listing and display (censored), replay and purge (each
+// also as a dry run that writes nothing), reload (answering what changed)
+// and a live tail of delivery events, filtered in the server, with the last
+// RecentEvents kept in memory for a backlog; messages are listed also by
+// business key (?key=K: idempotency key, ordering key or tracing id). It
+// also renders the message JSON the ingress status endpoints answer with
+// (by id, and by key: MessagesByKeyJSON), and serves the optional
+// admin.metrics_listen: /metrics (the handler daemon/metrics makes),
+// /healthz and /readyz.
 //
 // Every admin connection's peer is read from the kernel (SO_PEERCRED) at
 // Accept, and each request is checked against it (access.go): root,

@@ -162,6 +162,18 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, "%v", err)
 		return
 	}
+	if req.DryRun {
+		p, err := s.opts.Store.ReplayPreview(f, dryRunSamples)
+		if err != nil {
+			s.logger.Error("replay dry run", "err", err)
+			writeError(w, http.StatusInternalServerError, "replay dry run: %v", err)
+			return
+		}
+		logDetail(r.Context(), "dry_run", true, "deliveries", p.Count, "ids", len(req.IDs),
+			"destination", req.Destination, "state", req.State)
+		writeJSON(w, http.StatusOK, client.ReplayResult{Replayed: p.Count, DryRun: true, Sample: p.Sample})
+		return
+	}
 	n, err := s.opts.Store.Replay(f, time.Now())
 	if err != nil {
 		logDetail(r.Context(), "err", err)
@@ -172,6 +184,10 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		"destination", req.Destination, "state", req.State)
 	writeJSON(w, http.StatusOK, client.ReplayResult{Replayed: n})
 }
+
+// dryRunSamples is how many message ids a dry run names: enough to check
+// a few with relayctl show, few enough for one screen.
+const dryRunSamples = 10
 
 // replayFilter checks a replay request: ids that all exist, or a filter
 // naming a state.
@@ -227,6 +243,17 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if f.Before, err = parseWireTime("before", q.Get("before")); err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if dry, _ := strconv.ParseBool(q.Get("dry_run")); dry {
+		p, err := s.opts.Store.PurgePreview(f, dryRunSamples)
+		if err != nil {
+			s.logger.Error("purge dry run", "err", err)
+			writeError(w, http.StatusInternalServerError, "purge dry run: %v", err)
+			return
+		}
+		logDetail(r.Context(), "dry_run", true, "deliveries", p.Count, "state", state, "destination", f.Destination)
+		writeJSON(w, http.StatusOK, client.PurgeResult{Purged: p.Count, DryRun: true, Sample: p.Sample})
 		return
 	}
 	n, err := s.opts.Store.Purge(f)

@@ -26,9 +26,9 @@ type Options struct {
 	Version string
 	Started time.Time
 	// Reload re-reads the config without logging the outcome (the
-	// command's line does); its error (every problem of a refused
-	// config) is passed to the operator as is.
-	Reload func(ctx context.Context) error
+	// command's line does) and says what changed; its error (every
+	// problem of a refused config) is passed to the operator as is.
+	Reload func(ctx context.Context) (client.ReloadResult, error)
 	// Censor returns the current censoring rules (from the running
 	// config); nil censors DefaultCensorFields only.
 	Censor func() CensorRules
@@ -45,6 +45,10 @@ type Server struct {
 	stopping chan struct{} // closed by Shutdown: ends tail streams
 	stopOnce sync.Once
 	tails    atomic.Int64 // open tail streams (tests wait on it)
+	// recent keeps the last events for tail -n and feeds tail streams;
+	// unsubscribe ends its feed from relay.
+	recent      *recentEvents
+	unsubscribe func()
 }
 
 // New builds the admin API; nothing is served until Serve.
@@ -55,7 +59,12 @@ func New(opts Options) *Server {
 	if opts.Started.IsZero() {
 		opts.Started = time.Now()
 	}
-	s := &Server{opts: opts, logger: opts.Logger, stopping: make(chan struct{})}
+	s := &Server{opts: opts, logger: opts.Logger, stopping: make(chan struct{}), recent: newRecentEvents()}
+	// Subscribed from the start, so that tail -n shows what happened
+	// before anyone asked.
+	events, unsubscribe := opts.Relay.Subscribe(tailBuffer)
+	s.unsubscribe = unsubscribe
+	go s.recent.run(events)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/destinations", s.handleDestinations)
@@ -93,7 +102,10 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown ends tail streams, stops accepting and waits for requests in
 // progress until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopOnce.Do(func() { close(s.stopping) })
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		s.unsubscribe()
+	})
 	return s.srv.Shutdown(ctx)
 }
 

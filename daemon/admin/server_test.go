@@ -294,12 +294,12 @@ func TestPurgeCountsAndNeverPending(t *testing.T) {
 
 func TestReloadOKAndRefused(t *testing.T) {
 	var refuse error
-	e := admintest.Start(t, admintest.Options{Reload: func(context.Context) error { return refuse }})
-	if err := e.Client.Reload(bg); err != nil {
+	e := admintest.Start(t, admintest.Options{Reload: func(context.Context) (client.ReloadResult, error) { return client.ReloadResult{}, refuse }})
+	if _, err := e.Client.Reload(bg); err != nil {
 		t.Fatalf("reload ok: %v", err)
 	}
 	refuse = errors.New("reload refused, running config kept: routes[0].destinations[0]: unknown destination \"nowhere\"")
-	err := e.Client.Reload(bg)
+	_, err := e.Client.Reload(bg)
 	if !admintest.IsAPIError(err, http.StatusUnprocessableEntity) || err.Error() != refuse.Error() {
 		t.Fatalf("reload refused: %v", err)
 	}

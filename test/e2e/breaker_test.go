@@ -95,7 +95,7 @@ func TestBreakerBoundsRequestsDuringOutage(t *testing.T) {
 	if d := r.breakerView("destinations"); d.State != "backing-off" || d.ConsecutiveFailures < failures || d.NextProbeAt == nil {
 		t.Errorf("destinations --json while backing off: %+v", d)
 	}
-	if out, _ := r.relayctl("destinations"); !regexp.MustCompile(`(?m)^billing +backing-off( +\d+){6} +(in \d+s|just now|\d+s ago) `).MatchString(out) {
+	if out, _ := r.relayctl("destinations", "-o", "wide"); !regexp.MustCompile(`(?m)^billing +backing-off( +\d+){6} +(in \d+s|just now|\d+s ago) `).MatchString(out) {
 		t.Errorf("relayctl destinations while backing off:\n%s", out)
 	}
 	if body := getBody(t, "http://"+metrics+"/metrics"); !strings.Contains(body, `relayd_destination_breaker_open{destination="billing"} 1`) ||

@@ -312,7 +312,8 @@ func canaryStatusEndpoint(t *testing.T, r *relayd, c canaries, ids []string, tr 
 // canaryRelayctl runs every relayctl command, plain and --json.
 func canaryRelayctl(t *testing.T, r *relayd, ids []string, tr *transcript) {
 	t.Helper()
-	cmds := [][]string{{"status"}, {"destinations"}, {"ls"}, {"ls", "--state", "dead"},
+	cmds := [][]string{{"status"}, {"destinations"}, {"destinations", "-o", "wide"}, {"ls"}, {"ls", "-o", "wide"},
+		{"ls", "--state", "dead"}, {"replay", "--dest", "broker", "--state", "dead", "--dry-run"},
 		{"pause", "whmcs"}, {"resume", "whmcs"}, {"ls", "--key", "35307a08"}, {"show", "35307a08"}}
 	for _, id := range ids {
 		cmds = append(cmds, []string{"show", id})
@@ -326,6 +327,11 @@ func canaryRelayctl(t *testing.T, r *relayd, ids []string, tr *transcript) {
 		waitFor(t, "tail shows the replayed attempt", func() bool { return strings.Contains(tail.out(), "broker") })
 		tr.add(fmt.Sprintf("tail json=%v", json), tail.stop())
 	}
+	// The backlog (-n) carries the same errors again, from memory.
+	backlog := startTailWith(t, r, "-n", "1000", "--json")
+	waitFor(t, "tail -n shows the backlog", func() bool { return strings.Contains(backlog.out(), "broker") })
+	tr.add("tail -n 1000 --json", backlog.stop())
+	canaryCtl(t, r, tr, false, "purge", "--state", "dead", "--dest", "broker", "--dry-run")
 	canaryCtl(t, r, tr, false, "purge", "--state", "dead", "--dest", "broker")
 	// Completion shows ids, routes and destination names.
 	for _, words := range [][]string{{"show", ""}, {"ls", "--route", ""}, {"ls", "--dest", ""}, {"pause", ""}} {

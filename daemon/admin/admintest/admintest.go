@@ -78,7 +78,7 @@ type Options struct {
 	// Destinations are configured, in order, all pointing at the sink
 	// (path /<name>); default billing and mailer.
 	Destinations []string
-	Reload       func(ctx context.Context) error
+	Reload       func(ctx context.Context) (client.ReloadResult, error)
 	Censor       admin.CensorRules
 	Version      string
 	// Logger receives the admin server's logs; nil discards them.
@@ -102,7 +102,7 @@ func Start(t testing.TB, opts Options) *Env {
 		opts.Destinations = []string{"billing", "mailer"}
 	}
 	if opts.Reload == nil {
-		opts.Reload = func(context.Context) error { return nil }
+		opts.Reload = func(context.Context) (client.ReloadResult, error) { return NothingChanged(), nil }
 	}
 	if opts.Version == "" {
 		opts.Version = "test"
@@ -225,4 +225,11 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 func IsAPIError(err error, code int) bool {
 	var ae *client.Error
 	return errors.As(err, &ae) && ae.Status == code
+}
+
+// NothingChanged is the answer of a reload that changed nothing.
+func NothingChanged() client.ReloadResult {
+	none := client.Names{Routes: []string{}, Destinations: []string{}}
+	return client.ReloadResult{Result: "OK", Reloaded: true, Added: none, Removed: none, Changed: none,
+		RestartNeeded: []string{}}
 }

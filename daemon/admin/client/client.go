@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -158,30 +159,68 @@ type PurgeQuery struct {
 	State       string
 	Destination string
 	Before      time.Time
+	DryRun      bool // count what would be deleted; delete nothing
 }
 
 // Purge deletes dead or delivered deliveries.
 func (c *Client) Purge(ctx context.Context, q PurgeQuery) (*PurgeResult, error) {
 	v := ListQuery{State: q.State, Destination: q.Destination, Before: q.Before}.values()
+	if q.DryRun {
+		v.Set("dry_run", "true")
+	}
 	var res PurgeResult
 	return &res, c.do(ctx, http.MethodDelete, "/v1/messages", v, nil, &res)
 }
 
-// Reload asks the daemon to re-read its config; a refused config comes
-// back as an *Error carrying every problem.
-func (c *Client) Reload(ctx context.Context) error {
-	var res Result
-	return c.do(ctx, http.MethodPost, "/v1/reload", nil, nil, &res)
+// Reload asks the daemon to re-read its config and says what changed; a
+// refused config comes back as an *Error carrying every problem.
+func (c *Client) Reload(ctx context.Context) (*ReloadResult, error) {
+	var res ReloadResult
+	return &res, c.do(ctx, http.MethodPost, "/v1/reload", nil, nil, &res)
 }
+
+// TailQuery filters GET /v1/tail; zero fields do not filter. States are
+// event results (delivered, retrying, dead, breaker-open, breaker-closed);
+// Last asks for that many recent events first.
+type TailQuery struct {
+	Destination string
+	Route       string
+	States      []string
+	Last        int
+}
+
+func (q TailQuery) values() url.Values {
+	v := ListQuery{Destination: q.Destination, Route: q.Route}.values()
+	if len(q.States) > 0 {
+		v.Set("state", strings.Join(q.States, ","))
+	}
+	if q.Last > 0 {
+		v.Set("n", strconv.Itoa(q.Last))
+	}
+	return v
+}
+
+// ErrStreamClosed is the end of a tail stream that relayd closed (it is
+// shutting down or restarting).
+var ErrStreamClosed = errors.New("relayd closed the tail stream (shutting down?)")
 
 // Tail calls fn with each delivery event until ctx is done (then it
 // returns nil), the daemon goes away, or fn returns an error.
 func (c *Client) Tail(ctx context.Context, fn func(Event) error) error {
-	resp, err := c.send(ctx, http.MethodGet, "/v1/tail", nil, nil)
+	return c.TailWith(ctx, TailQuery{}, nil, fn)
+}
+
+// TailWith is Tail with filters; opened, when set, is called once relayd
+// has accepted the stream.
+func (c *Client) TailWith(ctx context.Context, q TailQuery, opened func(), fn func(Event) error) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/tail", q.values(), nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if opened != nil {
+		opened()
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -199,7 +238,7 @@ func (c *Client) Tail(ctx context.Context, fn func(Event) error) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read tail stream: %w", err)
 	}
-	return errors.New("relayd closed the tail stream (shutting down?)")
+	return ErrStreamClosed
 }
 
 // do sends a request and decodes a 2xx answer into out.

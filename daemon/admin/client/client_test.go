@@ -40,7 +40,7 @@ func TestNonJSONErrorBecomesError(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || ae.Message != "GET /v1/status: HTTP 502: upstream broke" {
 		t.Fatalf("non-JSON error: %#v", err)
 	}
-	err = c.Reload(context.Background())
+	_, err = c.Reload(context.Background())
 	if !errors.As(err, &ae) || ae.Status != http.StatusConflict || err.Error() != "busy" {
 		t.Fatalf("JSON error: %#v", err)
 	}

@@ -142,21 +142,47 @@ type ReplayRequest struct {
 	State       string     `json:"state,omitempty"`
 	Since       *time.Time `json:"since,omitempty"`
 	Before      *time.Time `json:"before,omitempty"`
+	// DryRun counts what would be replayed and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
-// ReplayResult says how many deliveries were scheduled again.
+// ReplayResult says how many deliveries were scheduled again; with DryRun,
+// how many would be, and Sample names up to 10 of their messages.
 type ReplayResult struct {
-	Replayed int `json:"replayed"`
+	Replayed int      `json:"replayed"`
+	DryRun   bool     `json:"dry_run,omitempty"`
+	Sample   []string `json:"sample,omitempty"`
 }
 
-// PurgeResult says how many deliveries were deleted.
+// PurgeResult says how many deliveries were deleted; with DryRun, how many
+// would be, and Sample names up to 10 of their messages.
 type PurgeResult struct {
-	Purged int `json:"purged"`
+	Purged int      `json:"purged"`
+	DryRun bool     `json:"dry_run,omitempty"`
+	Sample []string `json:"sample,omitempty"`
 }
 
-// Result is the answer of requests that only succeed or fail (reload).
+// Result is the answer of requests that only succeed or fail.
 type Result struct {
 	Result string `json:"result"`
+}
+
+// ReloadResult is POST /v1/reload: what the reload changed, by name, and
+// the keys that changed but take effect only after a restart (the rest
+// was applied). Never a value: a value may be a secret.
+type ReloadResult struct {
+	Result        string   `json:"result"` // "OK"
+	Reloaded      bool     `json:"reloaded"`
+	Added         Names    `json:"added"`
+	Removed       Names    `json:"removed"`
+	Changed       Names    `json:"changed"`
+	RestartNeeded []string `json:"restart_needed"` // YAML paths: "server.listen"
+}
+
+// Names lists routes and destinations by name.
+type Names struct {
+	Routes       []string `json:"routes"`
+	Destinations []string `json:"destinations"`
 }
 
 // Event is one delivery attempt's outcome, a line of GET /v1/tail, or a
@@ -166,6 +192,7 @@ type Result struct {
 type Event struct {
 	At            time.Time  `json:"at"`
 	ID            string     `json:"id"`
+	Route         string     `json:"route,omitempty"` // none for a breaker transition
 	Destination   string     `json:"destination"`
 	Attempt       int        `json:"attempt"`
 	Status        int        `json:"status"`
