@@ -56,7 +56,7 @@ func TestCompleteDestinationsAndStates(t *testing.T) {
 		{[]string{"ls", "--state", ""}, []string{"pending", "delivering", "retrying", "paused", "dead", "delivered"}},
 		{[]string{"replay", "--state", "d"}, []string{"dead", "delivered"}},
 		{[]string{"purge", "--state", ""}, []string{"dead", "delivered"}},
-		{[]string{"purge", "--state", "dead", "--"}, []string{"--help", "--json", "--state", "--dest", "--before"}},
+		{[]string{"purge", "--state", "dead", "--"}, []string{"--help", "--json", "--state", "--dest", "--before", "--dry-run", "--yes"}},
 	}
 	for _, tt := range tests {
 		words := append([]string{"--socket", e.Socket}, tt.words...)
