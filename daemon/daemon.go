@@ -154,7 +154,8 @@ func (d *Daemon) listen(cfg *config.Config) (err error) {
 		if d.metLn, err = net.Listen("tcp", cfg.Admin.MetricsListen); err != nil {
 			return fmt.Errorf("listen for metrics on %s: %w", cfg.Admin.MetricsListen, err)
 		}
-		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.meters.Handler()), ReadHeaderTimeout: 5 * time.Second}
+		page := d.admin.StatusPage(admin.PageOptions{Token: d.statusPageToken, Rates: d.recentRates})
+		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.meters.Handler(), page), ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
 }
@@ -301,7 +302,10 @@ func restartOnly(old, cur *config.Config) []string {
 	if old.Server.Listen != cur.Server.Listen {
 		keys = append(keys, "server.listen")
 	}
-	if old.Admin != cur.Admin {
+	// The status page's token is read per request: a reload applies it.
+	oldAdmin, curAdmin := old.Admin, cur.Admin
+	oldAdmin.StatusPageToken, curAdmin.StatusPageToken = "", ""
+	if oldAdmin != curAdmin {
 		keys = append(keys, "admin")
 	}
 	if old.Storage.Dir != cur.Storage.Dir || deref(old.Storage.Sync, true) != deref(cur.Storage.Sync, true) ||

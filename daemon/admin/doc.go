@@ -4,7 +4,9 @@
 // a live tail of delivery events. It also renders the message JSON the
 // ingress status endpoint answers with, and serves the optional
 // admin.metrics_listen: /metrics (the handler daemon/metrics makes),
-// /healthz and /readyz.
+// /healthz, /readyz and the read-only status page at "/" (statuspage.go:
+// html/template, inline SVG plots, no script; the same censoring and
+// rendering as relayctl; an optional bearer token).
 //
 // Every admin connection's peer is read from the kernel (SO_PEERCRED) at
 // Accept, and each request is checked against it (access.go): root,
