@@ -21,7 +21,7 @@ STAGE       ?= bin/deb-root
 DEB_VERSION ?= $(shell VERSION='$(VERSION)' systemd/deb/version)
 NFPM        := $(GO) tool -modfile=systemd/deb/tools/go.mod nfpm
 
-.PHONY: all build run sink test vet bench torture fuzz clean man install deb
+.PHONY: all build run sink test vet bench torture fuzz clean man install deb screenshot
 all: build
 
 build:
@@ -44,6 +44,12 @@ vet:
 # cannot see a change under cli/ or daemon/ and could replay an old pass.
 test: vet
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 8m ./...
+
+# docs/img/status.png: the browser test's scenario (relayd, traffic, headless
+# Chromium) with its screenshot kept.
+screenshot:
+	mkdir -p docs/img
+	RELAYD_SCREENSHOT=$(abspath docs/img/status.png) $(GO) test -count=1 -run '^TestStatusPageInBrowser$$' -v ./test/e2e/ | grep -E '^(---|ok|FAIL)|screenshot'
 
 # Go benchmarks of every package, then the ingest ratio (relayd vs a no-op
 # fasthttp server under the same load) and end-to-end delivered/s.

@@ -160,7 +160,8 @@ func (d *Daemon) listen(cfg *config.Config) (err error) {
 		if d.metLn, err = net.Listen("tcp", cfg.Admin.MetricsListen); err != nil {
 			return fmt.Errorf("listen for metrics on %s: %w", cfg.Admin.MetricsListen, err)
 		}
-		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.meters.Handler()), ReadHeaderTimeout: 5 * time.Second}
+		page := d.admin.StatusPage(admin.PageOptions{Token: d.statusPageToken, Rates: d.recentRates})
+		d.metrics = &http.Server{Handler: admin.MetricsHandler(d.store, d.meters.Handler(), page), ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
 }

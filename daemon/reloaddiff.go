@@ -17,6 +17,8 @@ var liveKeys = map[string]bool{
 	"server.status_token":    true,
 	"server.max_body_size":   true,
 	"server.censor_fields":   true,
+	// The status page reads its token from the running config per request.
+	"admin.status_page_token": true,
 }
 
 // reloadDiff says what a reload from old to cur changes: destinations and

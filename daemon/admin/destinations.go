@@ -75,6 +75,12 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.destinationList())
+}
+
+// destinationList is relayctl destinations' view (URLs and errors
+// censored), which the status page shows too.
+func (s *Server) destinationList() client.DestinationList {
 	list := client.DestinationList{Destinations: []client.Destination{}}
 	c := s.censor()
 	for _, row := range s.destinationRows() {
@@ -95,7 +101,7 @@ func (s *Server) handleDestinations(w http.ResponseWriter, r *http.Request) {
 			LastError:           c.text(row.status.LastError),
 		})
 	}
-	writeJSON(w, http.StatusOK, list)
+	return list
 }
 
 func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {

@@ -8,7 +8,9 @@
 // also renders the message JSON the ingress status endpoints answer with
 // (by id, and by key: MessagesByKeyJSON), and serves the optional
 // admin.metrics_listen: /metrics (the handler daemon/metrics makes),
-// /healthz and /readyz.
+// /healthz, /readyz and the read-only status page at "/" (statuspage.go:
+// html/template, inline SVG plots, no script; the same censoring and
+// rendering as relayctl; an optional bearer token).
 //
 // Every admin connection's peer is read from the kernel (SO_PEERCRED) at
 // Accept, and each request is checked against it (access.go): root,

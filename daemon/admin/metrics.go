@@ -10,11 +10,14 @@ import (
 
 // MetricsHandler serves admin.metrics_listen: /metrics (the exposition
 // handler the daemon wires: daemon/metrics), /healthz and /readyz (200
-// while the queue accepts writes, else 503). "/" is left for the status
-// page.
-func MetricsHandler(store *queue.Store, metrics http.Handler) http.Handler {
+// while the queue accepts writes, else 503), and page (the status page,
+// Server.StatusPage) at "/" exactly; nil leaves "/" unserved.
+func MetricsHandler(store *queue.Store, metrics, page http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
+	if page != nil {
+		mux.Handle("GET /{$}", page)
+	}
 	health := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := store.Writable(); err != nil {

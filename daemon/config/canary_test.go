@@ -67,6 +67,7 @@ func TestProblemsShowNoSecret(t *testing.T) {
 			{"routes[0].destinations[0]", `unknown destination "nowhere" (known: 1 more from ${...}, not shown)`},
 		},
 		"secrets.yaml": {
+			{"admin.status_page_token", "must be a bearer token"},
 			{"destinations[0].url", "the value must be an absolute http:// or https:// URL"},
 			{"destinations[0].headers.Authorization", "value must not contain CR, LF or NUL"},
 			{"destinations[0].signing.secret", "not valid base64"},
@@ -108,6 +109,7 @@ func TestProblemsShowNoSecret(t *testing.T) {
 func TestSecretPath(t *testing.T) {
 	for path, want := range map[string]bool{
 		"server.status_token":                        true,
+		"admin.status_page_token":                    true,
 		"routes[12].auth.token.value":                true,
 		"routes[0].auth.token.values[3]":             true,
 		"routes[0].auth.hmac.secrets[0]":             true,

@@ -37,10 +37,14 @@ type Server struct {
 }
 
 // Admin is the operator surface: the unix socket relayctl talks to and the
-// optional metrics/health listener.
+// optional metrics/health listener with its status page.
 type Admin struct {
 	Socket        string `yaml:"socket"`
 	MetricsListen string `yaml:"metrics_listen"`
+	// StatusPageToken, when set, is the bearer token the status page at
+	// "/" of MetricsListen requires; empty leaves the page open to whoever
+	// reaches the listener. A reload applies a new one.
+	StatusPageToken string `yaml:"status_page_token"`
 	// Group names the unix group whose members may run every relayctl
 	// command; ReadonlyGroup those who may only read (status, ls, show,
 	// tail, destinations). Root and the daemon's own uid always may.

@@ -7,7 +7,7 @@ import (
 )
 
 // SecretValues returns every configured value that can be a credential:
-// the status token, each route's token values and HMAC / Standard Webhooks
+// the status token and the status page's, each route's token values and HMAC / Standard Webhooks
 // secrets, each destination's signing secrets, the values of its headers
 // and query parameters named like credentials (CredentialName), and the
 // userinfo and query values of its URL. Output (censoring, tests'
@@ -23,7 +23,7 @@ func (c *Config) SecretValues() []string {
 			}
 		}
 	}
-	add(c.Server.StatusToken)
+	add(c.Server.StatusToken, c.Admin.StatusPageToken)
 	for _, r := range c.Routes {
 		if a := r.Auth; a != nil {
 			if a.Token != nil {
@@ -109,6 +109,7 @@ func urlSecrets(raw string) []string {
 var (
 	secretKeys = map[string]bool{
 		"server.status_token":                       true,
+		"admin.status_page_token":                   true,
 		"routes[].auth.token.value":                 true,
 		"routes[].auth.token.values[]":              true,
 		"routes[].auth.hmac.secret":                 true,

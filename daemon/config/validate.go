@@ -33,6 +33,9 @@ func (c *Config) validate(ps *checks) error {
 	if c.Admin.MetricsListen != "" {
 		checkHostPort(ps, "admin.metrics_listen", c.Admin.MetricsListen)
 	}
+	if t := c.Admin.StatusPageToken; t != "" && !bearerToken(t) {
+		ps.add("admin.status_page_token", "must be a bearer token: letters, digits and -._~+/ (then = only at the end), as a browser or proxy sends it after \"Bearer \"")
+	}
 	if strings.TrimSpace(c.Storage.Dir) == "" {
 		ps.add("storage.dir", "must not be empty")
 	}
@@ -371,4 +374,21 @@ func quoteList(names []string) string {
 		q[i] = strconv.Quote(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// bearerToken reports whether t can be sent as "Authorization: Bearer t"
+// (RFC 6750's b64token): a token with a space or a control character
+// could never be presented, so the page would refuse everyone.
+func bearerToken(t string) bool {
+	body := strings.TrimRight(t, "=")
+	if body == "" {
+		return false
+	}
+	for _, r := range body {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~+/", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -84,6 +84,9 @@ func (m *Metrics) dest(name string) *destChildren {
 func (m *Metrics) Request(route string, status int, took time.Duration) {
 	if route != "" && (status == 202 || status == 200) {
 		m.accept.Observe(took.Seconds())
+		if status == 202 {
+			m.recent.add(recentAccepted, time.Now())
+		}
 		if c := (*m.routes.Load())[route]; c != nil {
 			if status == 202 {
 				c.accepted.Inc()
@@ -105,6 +108,11 @@ func (m *Metrics) Attempted(destination, outcome string, took time.Duration, dea
 		m.attempts.WithLabelValues(destination, outcome).Inc()
 	}
 	c.duration.Observe(took.Seconds())
+	if outcome == relay.OutcomeDelivered {
+		m.recent.add(recentDelivered, time.Now())
+	} else {
+		m.recent.add(recentFailed, time.Now())
+	}
 	if dead {
 		c.deadLetters.Inc()
 	}

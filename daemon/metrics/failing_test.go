@@ -17,7 +17,7 @@ import (
 // in a row went dead, and 0 again after one is delivered.
 func TestMetricsFailing(t *testing.T) {
 	e := admintest.Start(t, admintest.Options{})
-	srv := httptest.NewServer(admin.MetricsHandler(e.Store, metrics.New(metrics.Options{Store: e.Store, Relay: e.Relay, Version: "test"}).Handler()))
+	srv := httptest.NewServer(admin.MetricsHandler(e.Store, metrics.New(metrics.Options{Store: e.Store, Relay: e.Relay, Version: "test"}).Handler(), nil))
 	defer srv.Close()
 	metrics := func() string {
 		resp, err := http.Get(srv.URL + "/metrics")

@@ -28,7 +28,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: admin.MetricsHandler(e.Store, metrics.New(metrics.Options{Store: e.Store, Relay: e.Relay, Version: "test"}).Handler())}
+	srv := &http.Server{Handler: admin.MetricsHandler(e.Store, metrics.New(metrics.Options{Store: e.Store, Relay: e.Relay, Version: "test"}).Handler(), nil)}
 	go srv.Serve(ln)
 	defer srv.Close()
 	get := func(path string) (int, string) {

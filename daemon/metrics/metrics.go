@@ -46,6 +46,8 @@ type Metrics struct {
 	routes atomic.Pointer[map[string]*routeChildren]
 	dests  atomic.Pointer[map[string]*destChildren]
 	mu     sync.Mutex // serialises SetRoutes and SetDestinations
+
+	recent recent // the status page's last hour, per minute
 }
 
 // New registers every relayd metric, the Go runtime and process

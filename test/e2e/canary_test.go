@@ -113,7 +113,7 @@ func (s *canarySink) received() string {
 	return strings.Join(s.got, "\n")
 }
 
-func canaryConfig(c canaries, sinkAddr, apiKeyFile string) string {
+func canaryConfig(c canaries, sinkAddr, apiKeyFile, metrics string) string {
 	return `
 server:
   listen: 127.0.0.1:0
@@ -152,6 +152,10 @@ routes:
     auth:
       standard_webhooks: {secrets: ["${CNRY_SWH}"]}
     destinations: [whmcs]
+admin:
+  socket: {{socket}}
+  metrics_listen: ` + metrics + `
+  status_page_token: "${CNRY_PAGE}"
 `
 }
 
@@ -163,9 +167,9 @@ routes:
 func TestCanarySweep(t *testing.T) {
 	c := newCanaries("STATUS", "URLPW", "URLQ", "WHMCS", "APIKEY", "BILLING",
 		"SOLUS", "BROKER", "HMAC", "RESPTOKEN", "WRONG1", "WRONG2", "WRONG3", "WRONG4",
-		"WRONG5", "WRONG6", "WRONG7")
+		"WRONG5", "WRONG6", "WRONG7", "PAGE")
 	sign, swh := c.whsec("SIGN"), c.whsec("SWH")
-	for _, n := range []string{"STATUS", "URLPW", "URLQ", "WHMCS", "BILLING", "SOLUS", "BROKER", "HMAC"} {
+	for _, n := range []string{"PAGE", "STATUS", "URLPW", "URLQ", "WHMCS", "BILLING", "SOLUS", "BROKER", "HMAC"} {
 		t.Setenv("CNRY_"+n, c[n])
 	}
 	t.Setenv("CNRY_SIGN", sign)
@@ -178,7 +182,8 @@ func TestCanarySweep(t *testing.T) {
 	if err := os.WriteFile(apiKeyFile, []byte(c["APIKEY"]+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r.writeConfig(canaryConfig(c, sk.addr, apiKeyFile))
+	metrics := reservePort(t)
+	r.writeConfig(canaryConfig(c, sk.addr, apiKeyFile, metrics))
 	r.start()
 
 	ids := canaryRequests(t, r, c, swh, &tr)
@@ -188,6 +193,7 @@ func TestCanarySweep(t *testing.T) {
 		return dead == 2 && bdead == 1
 	})
 	canaryStatusEndpoint(t, r, c, ids, &tr)
+	canaryStatusPage(t, metrics, c, ids, &tr)
 	canaryRelayctl(t, r, ids, &tr)
 	canaryChecks(t, r, c, &tr)
 	canaryReloads(t, r, apiKeyFile, &tr)
@@ -305,6 +311,28 @@ func canaryStatusEndpoint(t *testing.T, r *relayd, c canaries, ids []string, tr 
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			tr.add("status endpoint "+id, resp.Status+"\n"+string(b))
+		}
+	}
+}
+
+// canaryStatusPage loads the status page and each message's look-up with
+// the page's token and with a wrong one.
+func canaryStatusPage(t *testing.T, addr string, c canaries, ids []string, tr *transcript) {
+	t.Helper()
+	for _, tok := range []string{c["PAGE"], c["WRONG6"]} {
+		for _, q := range append([]string{""}, ids...) {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/?q="+q, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if tok == c["PAGE"] && (resp.StatusCode != 200 || (q != "" && !strings.Contains(string(b), `class="attempt"`))) {
+				t.Errorf("status page q=%s: %s, or no attempt shown", q, resp.Status)
+			}
+			tr.add("status page q="+q, resp.Status+"\n"+fmt.Sprint(resp.Header)+"\n"+string(b))
 		}
 	}
 }
