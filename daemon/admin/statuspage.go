@@ -36,6 +36,7 @@ const (
 	pageDeadLetters = 20      // latest dead deliveries shown
 	pageBodyMax     = 4 << 10 // bytes of a looked-up body shown
 	pageQueryMax    = 256     // longest look-up accepted
+	pageLookupIDs   = 10      // ids listed when a key names several messages
 	pageSecurity    = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -164,22 +165,60 @@ func (s *Server) deadLetters() ([]deadLetter, error) {
 	return out, nil
 }
 
-// lookup finds a message by id and renders it exactly as relayctl show
-// does (the same censoring code path).
-// TODO(#12 part 1): also by business key once the key index lands.
+// lookup finds a message by id, or by a business key (idempotency key,
+// ordering key, tracing id) that names exactly one, and renders it exactly
+// as relayctl show does (the same censoring code path).
 func (s *Server) lookup(q string) (*client.Message, string) {
-	if len(q) > pageQueryMax || !client.ValidID(q) {
-		return nil, "not a message id: want 32 characters a-z0-9"
+	if q == "" || len(q) > pageQueryMax {
+		return nil, "not a message id or key: want 1 to 256 characters"
 	}
-	m, err := s.message(q)
+	id := q
+	if !client.ValidID(q) {
+		var msg string
+		if id, msg = s.lookupKey(q); msg != "" {
+			return nil, msg
+		}
+	}
+	m, err := s.message(id)
 	if errors.Is(err, queue.ErrNotFound) {
+		if id == q { // an id that names nothing may still be a key
+			if kid, msg := s.lookupKey(q); msg == "" {
+				if m, err = s.message(kid); err == nil {
+					return m, ""
+				}
+			}
+		}
 		return nil, "no message " + q
 	}
 	if err != nil {
-		s.logger.Error("status page: read message", "id", q, "err", err)
-		return nil, "cannot read message " + q + ": " + err.Error()
+		s.logger.Error("status page: read message", "id", id, "err", err)
+		return nil, "cannot read message " + id + ": " + err.Error()
 	}
 	return m, ""
+}
+
+// lookupKey resolves a business key to the one message it names, or says
+// why not (none, or several: their ids, for the look-up to follow).
+func (s *Server) lookupKey(key string) (string, string) {
+	sums, err := s.opts.Store.List(queue.Filter{Key: key, Limit: pageLookupIDs + 1})
+	if err != nil {
+		s.logger.Error("status page: list messages by key", "err", err)
+		return "", "cannot look the key up: " + err.Error()
+	}
+	switch len(sums) {
+	case 0:
+		return "", "no message with that id or key"
+	case 1:
+		return sums[0].Message.ID, ""
+	}
+	ids := make([]string, 0, len(sums))
+	for _, sum := range sums[:min(len(sums), pageLookupIDs)] {
+		ids = append(ids, sum.Message.ID)
+	}
+	if len(sums) > pageLookupIDs {
+		ids = append(ids, "…")
+	}
+	return "", "that key names several messages (" + strings.Join(ids, ", ") + "); look one up by id"
 }
 
 // stateClass is the CSS class colouring a destination or delivery state.

@@ -52,6 +52,7 @@ func startPage(t *testing.T, token string) *pageEnv {
 		Headers: []queue.Header{{Name: "Content-Type", Value: "application/json"},
 			{Name: "X-Evil", Value: `<script>alert("hdr")</script>`}},
 		Body:         []byte(`{"note":"<script>alert(\"body\")</script>","password":"hunter2","k":"` + pageSecret + `"}`),
+		TracingID:    "task-7bc29eb2",
 		Destinations: []string{"billing", "hostile"},
 	})
 	waitUntil(t, "the hostile delivery dead", func() bool { return e.Counts(t, "hostile").Dead == 1 })
@@ -245,14 +246,24 @@ func TestStatusPageToken(t *testing.T) {
 func TestStatusPageLookupErrors(t *testing.T) {
 	p := startPage(t, "")
 	for q, want := range map[string]string{
-		`<script>x</script>`:       "not a message id",
+		`<script>x</script>`:       "no message with that id or key",
 		strings.Repeat("z", 32):    "no message " + strings.Repeat("z", 32),
-		strings.Repeat("a", 10000): "not a message id",
+		strings.Repeat("a", 10000): "not a message id or key",
 	} {
 		_, page := p.get(t, "/?q="+urlQuery(q), "")
 		if !strings.Contains(page, want) || strings.Contains(page, "<script>x") {
 			t.Errorf("q=%.40q: the page lacks %q or shows markup", q, want)
 		}
+	}
+}
+
+// TestStatusPageLookupByKey: a business key that names one message shows
+// it, as its id does.
+func TestStatusPageLookupByKey(t *testing.T) {
+	p := startPage(t, "")
+	_, page := p.get(t, "/?q=task-7bc29eb2", "")
+	if !strings.Contains(page, `id="message"`) || !strings.Contains(page, p.id) {
+		t.Fatalf("looking up the tracing id does not show message %s", p.id)
 	}
 }
 
