@@ -4,10 +4,13 @@
 // messages by idempotency key, ordering key or tracing id (keyindex.go),
 // ordering chains, retention, and the key layout in Badger (layout.go).
 //
-// One writer goroutine owns every write and group-commits concurrent
-// requests into one Badger transaction (writer.go); a syncer goroutine
-// fsyncs once for every batch committed meanwhile and only then answers, so
-// an acknowledged Enqueue is on disk. Leases of deliveries in flight live
+// An Enqueue is durable by its record in the journal (internal/wal: one
+// pwrite and one fdatasync per group, journal_ingest.go), replayed at Open
+// for whatever Badger lost. One writer goroutine owns every Badger write
+// and group-commits concurrent requests into one Badger transaction
+// (writer.go); a syncer goroutine fsyncs Badger's files once for every
+// batch committed meanwhile that is not a journaled Enqueue, and only then
+// answers, so every acknowledged write is on disk. Leases of deliveries in flight live
 // only in memory (schedule.go): a crash forgets them and the delivery is due
 // again (at least once).
 //

@@ -206,7 +206,7 @@ func TestMaxDisk(t *testing.T) {
 	// Under the cap until the store grows past it.
 	dir := t.TempDir()
 	g := openTest(t, dir, nil)
-	g.journal.prep.Wait() // a fresh store's next journal segment, made in the background
+	g.journal.WaitSpare() // a fresh store's next journal segment, made in the background
 	g.refreshSize()
 	base := g.Size()
 	g.Close()

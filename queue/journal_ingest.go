@@ -3,10 +3,25 @@ package queue
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/relayd/relayd/queue/internal/wal"
 )
+
+// The journal (package wal) is where an Enqueue becomes durable: each group
+// of Enqueues is one pwrite of its records and one fdatasync, while the
+// writer applies the same records to Badger; Badger's own files are synced
+// only at a checkpoint, when a segment is released (and for every write
+// that is not an Enqueue). Why not fsync Badger's files per group:
+// docs/BENCHMARKS.md.
+const journalDir = "journal"
+
+// recEnqueue is the journal record of an Enqueue: the message as encoded
+// for Badger (encode.go).
+const recEnqueue wal.Kind = 1
 
 // journalReq is one Enqueue on its way through the journal: its record,
 // the request that applies it to Badger, and the journal's answer.
@@ -79,21 +94,21 @@ func (s *Store) writerDone() {
 func (s *Store) runJournal() {
 	defer close(s.jdone)
 	var group []*journalReq
-	var payloads [][]byte
+	var entries []wal.Entry
 	for jr := range s.jreqs {
 		group = gather(group[:0], jr, s.jreqs, func(r *journalReq) int { return len(r.rec) })
-		payloads = payloads[:0]
+		entries = entries[:0]
 		for _, r := range group {
-			payloads = append(payloads, r.rec)
+			entries = append(entries, wal.Entry{Kind: recEnqueue, Payload: r.rec})
 		}
-		s.journalGroup(group, payloads)
+		s.journalGroup(group, entries)
 		clear(group)
-		clear(payloads)
+		clear(entries)
 	}
 }
 
-func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
-	first, err := s.journal.write(payloads)
+func (s *Store) journalGroup(group []*journalReq, entries []wal.Entry) {
+	first, err := s.journal.Write(entries)
 	if err != nil {
 		err = fmt.Errorf("queue journal: %w", err)
 		s.lastErr.Store(&err)
@@ -111,10 +126,10 @@ func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
 		s.reqs <- r.apply
 	}
 	start := time.Now()
-	err = s.journal.flush()
+	err = s.journal.Sync()
 	if s.opts.OnGroupCommit != nil {
 		var took time.Duration
-		if s.journal.sync {
+		if s.journal.Syncs() {
 			took = time.Since(start)
 		}
 		s.opts.OnGroupCommit(len(group), took)
@@ -135,25 +150,27 @@ func (s *Store) journalGroup(group []*journalReq, payloads [][]byte) {
 // message is missing (unless the journal seq persisted with the applied
 // records says it was applied and has been removed since: purged or
 // expired) or its value is unreadable. Then every segment becomes a spare.
-func (s *Store) replayJournal() error {
+func (s *Store) replayJournal(recs []wal.Record) error {
 	applied := s.journalApplied
-	recs, maxSeq, err := s.journal.replay()
-	if err != nil {
-		return err
-	}
+	var maxSeq uint64
 	var todo []*Message
 	var todoRecs [][]byte
-	err = s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn *badger.Txn) error {
 		for _, r := range recs {
-			m, err := decodeMessage(r.payload, false)
+			maxSeq = max(maxSeq, r.Seq)
+			if r.Kind != recEnqueue {
+				s.log.Error("journal record of an unknown kind; skipped", "seq", r.Seq, "kind", r.Kind)
+				continue
+			}
+			m, err := decodeMessage(r.Payload, false)
 			if err != nil || !ValidID(m.ID) {
-				s.log.Error("journal record unreadable; skipped", "seq", r.seq, "err", err)
+				s.log.Error("journal record unreadable; skipped", "seq", r.Seq, "err", err)
 				continue
 			}
 			item, err := txn.Get(messageKey(m.ID))
 			switch {
 			case err == badger.ErrKeyNotFound:
-				if r.seq <= applied {
+				if r.Seq <= applied {
 					continue
 				}
 			case err != nil:
@@ -164,7 +181,7 @@ func (s *Store) replayJournal() error {
 				}
 			}
 			todo = append(todo, m)
-			todoRecs = append(todoRecs, r.payload)
+			todoRecs = append(todoRecs, r.Payload)
 		}
 		return nil
 	})
@@ -197,5 +214,25 @@ func (s *Store) replayJournal() error {
 	if len(recs) > 0 {
 		s.log.Info("journal replayed", "records", len(recs), "applied", len(todo))
 	}
-	return s.journal.restart(last)
+	return s.journal.Start(last)
 }
+
+// openJournal opens the journal under the store directory, its segment
+// files counted against the disk limits (space.go), and returns the
+// records it holds.
+func (s *Store) openJournal() ([]wal.Record, error) {
+	j, recs, err := wal.Open(filepath.Join(s.opts.Dir, journalDir), wal.Options{
+		SegmentSize: s.opts.journalSeg,
+		Sync:        s.opts.Sync,
+		MayGrow:     s.roomFor,
+		Growing:     s.segmentGrowing,
+		Grown:       s.segmentGrown,
+	})
+	s.journal = j
+	return recs, err
+}
+
+// segmentGrowing counts a journal segment being created as promised;
+// segmentGrown settles it once it is on disk (or was not made).
+func (s *Store) segmentGrowing(n int64) { s.space.promised.Add(n) }
+func (s *Store) segmentGrown(n int64)   { s.space.settled.Add(n) }

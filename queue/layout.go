@@ -25,7 +25,7 @@ import (
 //	n dest                        → persisted per-destination counts
 //	p dest                        → destination is paused → reason ("" = operator, "gone")
 //	q                             → last ordering-chain sequence number
-//	j                             → highest journal seq applied (journal.go)
+//	j                             → highest journal seq applied (journal_ingest.go)
 //
 // "at" is a time as 8 big-endian bytes (unix nanoseconds with the sign bit
 // flipped) so byte order is time order and a Seek finds the earliest entry.

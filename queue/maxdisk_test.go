@@ -14,7 +14,7 @@ import (
 // fixSize replaces the store's size reading with size, counted from what
 // is settled now, and keeps it from being refreshed by requests.
 func fixSize(s *Store, size int64) {
-	s.journal.prep.Wait() // the spare segment made after Open, counted while written
+	s.journal.WaitSpare() // the spare segment made after Open, counted while written
 	s.space.sized.Store(time.Now().Add(time.Hour).UnixNano())
 	s.space.size.Store(&sizeSnap{size: size, settled: s.space.settled.Load()})
 }
@@ -63,15 +63,15 @@ func TestMaxDiskCountsWhatWasAdmittedSinceTheReading(t *testing.T) {
 // being written, and no spare is made ahead when it would not fit.
 func TestMaxDiskCountsJournalSegments(t *testing.T) {
 	s := openTest(t, "", func(o *Options) { o.MaxDisk = 64 << 20 })
-	fixSize(s, 64<<20-s.journal.segSize-1<<20)
-	if !s.roomFor(s.journal.segSize) {
+	fixSize(s, 64<<20-s.journal.SegmentSize()-1<<20)
+	if !s.roomFor(s.journal.SegmentSize()) {
 		t.Fatalf("no room for a segment 1 MiB under what it needs")
 	}
-	s.journal.growing(s.journal.segSize)
-	if s.roomFor(s.journal.segSize) {
+	s.segmentGrowing(s.journal.SegmentSize())
+	if s.roomFor(s.journal.SegmentSize()) {
 		t.Fatalf("room for a second segment while the first is being written")
 	}
-	s.journal.grown(s.journal.segSize)
+	s.segmentGrown(s.journal.SegmentSize())
 	// 1 MiB left under the cap once the segment counts: a message of
 	// 1 MiB is the last one admitted.
 	big := msg("r", "d")

@@ -62,7 +62,7 @@ func TestFreshStoreNeverRefusesForAnUnreadFreeSpaceFigure(t *testing.T) {
 func TestMinFreeCountsWhatBadgerHasYetToWrite(t *testing.T) {
 	s := openTest(t, "", func(o *Options) { o.MinFree = 64 << 20 })
 	// The spare journal segment made after Open counts too, while written.
-	s.journal.prep.Wait()
+	s.journal.WaitSpare()
 	// A fixed reading, 1 MiB above min_free, not refreshed during the test.
 	s.space.checked.Store(time.Now().Add(time.Hour).UnixNano())
 	s.space.snap.Store(&freeSnap{free: 65 << 20, settled: s.space.settled.Load()})
@@ -110,11 +110,7 @@ func TestMinFreeCountsWhatBadgerHasYetToWrite(t *testing.T) {
 // only while that leaves storage.min_free.
 func TestNoSpareSegmentMadeAheadBelowMinFree(t *testing.T) {
 	s := openTest(t, "", func(o *Options) { o.MinFree = 1 << 62 })
-	s.journal.prep.Wait()
-	s.journal.mu.Lock()
-	n := len(s.journal.spares)
-	s.journal.mu.Unlock()
-	if n != 0 {
+	if n := s.journal.WaitSpare(); n != 0 {
 		t.Fatalf("%d spare segments made with no room above min_free", n)
 	}
 	if _, _, err := s.Enqueue(context.Background(), msg("r", "d")); !errors.Is(err, ErrFull) {

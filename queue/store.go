@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/relayd/relayd/queue/internal/wal"
 )
 
 // Options configure a Store.
@@ -56,7 +58,7 @@ type Store struct {
 	db   *badger.DB
 	wal  logFiles // used by the syncer goroutine only
 
-	journal        *journal
+	journal        *wal.Log
 	jreqs          chan *journalReq // Enqueue → journal goroutine
 	jdone          chan struct{}    // closed when the journal goroutine ends
 	journalApplied uint64           // highest journal seq applied; syncer (load, before)
@@ -153,13 +155,11 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
-	if s.journal, err = openJournal(opts.Dir, opts.journalSeg, opts.Sync); err != nil {
+	recs, err := s.openJournal()
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
-	s.journal.mayGrow = s.roomFor
-	s.journal.growing = func(n int64) { s.space.promised.Add(n) }
-	s.journal.grown = func(n int64) { s.space.settled.Add(n) }
 	s.refreshFree()
 	s.refreshSize()
 	s.space.checked.Store(time.Now().UnixNano())
@@ -168,7 +168,7 @@ func Open(opts Options) (*Store, error) {
 	s.wal = logFiles{dir: opts.Dir, fsync: opts.walFsync}
 	go s.runSyncer()
 	go s.runMaintenance()
-	if err := s.replayJournal(); err != nil {
+	if err := s.replayJournal(recs); err != nil {
 		close(s.jdone)
 		s.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
@@ -251,7 +251,7 @@ func (s *Store) Close() error {
 		close(s.reqs) // the writer answers what is queued, then exits
 		s.wg.Wait()
 		s.wal.close()
-		s.journal.close()
+		s.journal.Close()
 		if err := s.db.Close(); err != nil {
 			s.cerr = fmt.Errorf("close queue: %w", err)
 		}

@@ -238,19 +238,13 @@ func (s *Store) syncBadger() error {
 // once Badger holds them durably: synced says this group's sync, which
 // came after every batch applied so far, has done it already.
 func (s *Store) checkpoint(synced bool) {
-	upto := s.journal.releasable(s.journalApplied)
-	if upto == 0 {
-		return
-	}
+	var syncBadger func() error
 	if !synced && s.opts.Sync {
-		if err := s.syncBadger(); err != nil {
-			s.lastErr.Store(&err)
-			s.log.Error("queue checkpoint failed", "err", err)
-			return
-		}
+		syncBadger = s.syncBadger
 	}
-	if err := s.journal.release(upto); err != nil {
-		s.log.Warn("journal release", "err", err)
+	if err := s.journal.Checkpoint(s.journalApplied, syncBadger); err != nil {
+		s.lastErr.Store(&err)
+		s.log.Error("queue checkpoint failed", "err", err)
 	}
 }
 
