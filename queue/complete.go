@@ -24,19 +24,21 @@ func (s *Store) Complete(l *Lease, o Outcome) error {
 	if le == nil || le.token != l.token {
 		return fmt.Errorf("complete %s/%s: %w", id, dest, errNotLeased)
 	}
-	err := s.submit(context.Background(), len(o.Attempt.Response), func(b *batch) error {
-		// The lease ends after the commit whatever happens: on failure its
-		// schedule entry is still on disk and due again.
-		b.after(func(err error) {
-			ds.mu.Lock()
-			ds.dropLease(id, l.token, err != nil)
-			ds.mu.Unlock()
-			if err != nil {
-				ds.signal()
-			}
-		})
-		return b.complete(id, dest, o, l.Message)
-	})
+	r := &outcomeRec{id: id, dest: dest, attempt: l.Attempt, outcome: o, now: time.Now()}
+	err := s.submitJournaled(context.Background(), change{kind: recOutcome, rec: encodeOutcomeRec(r), now: r.now,
+		apply: func(b *batch) error {
+			// The lease ends after the commit whatever happens: on failure
+			// its schedule entry is still on disk and due again.
+			b.after(func(err error) {
+				ds.mu.Lock()
+				ds.dropLease(id, l.token, err != nil)
+				ds.mu.Unlock()
+				if err != nil {
+					ds.signal()
+				}
+			})
+			return b.complete(r, l.Message)
+		}}, true)
 	if errors.Is(err, ErrClosed) {
 		ds.mu.Lock()
 		ds.dropLease(id, l.token, true)
@@ -48,8 +50,11 @@ func (s *Store) Complete(l *Lease, o Outcome) error {
 	return nil
 }
 
-func (b *batch) complete(id, dest string, o Outcome, m *Message) error {
-	d, ok := b.deliveryOf(id, dest, m)
+// complete applies an outcome: only to the attempt after the last one
+// stored, so that applying its record again changes nothing.
+func (b *batch) complete(r *outcomeRec, m *Message) error {
+	o := r.outcome
+	d, ok := b.deliveryOf(r.id, r.dest, m)
 	if !ok {
 		if b.err != nil {
 			return b.err
@@ -58,6 +63,9 @@ func (b *batch) complete(id, dest string, o Outcome, m *Message) error {
 	}
 	if d.State.Terminal() {
 		return fmt.Errorf("delivery is already %s", d.State)
+	}
+	if d.AttemptCount != r.attempt-1 {
+		return fmt.Errorf("attempt %d: the delivery has %d recorded", r.attempt, d.AttemptCount)
 	}
 	b.unschedule(d)
 	if d.ScheduleStart.IsZero() {

@@ -104,8 +104,14 @@ func (d *decoder) version() {
 	d.b = d.b[1:]
 }
 
-func encodeMessage(m *Message) []byte {
-	e := encoder{b: make([]byte, 0, 128+len(m.Body)+32*len(m.Headers))}
+func encodeMessage(m *Message) []byte { return appendMessage(nil, m) }
+
+// appendMessage appends m's record to b (a journal record's head).
+func appendMessage(b []byte, m *Message) []byte {
+	e := encoder{b: b}
+	if e.b == nil {
+		e.b = make([]byte, 0, 128+len(m.Body)+32*len(m.Headers))
+	}
 	e.b = append(e.b, recordV1)
 	for _, s := range []string{m.ID, m.Route, m.Method, m.Path, m.Query, m.RemoteAddr,
 		m.TracingID, m.IdempotencyKey, m.OrderingKey} {

@@ -32,7 +32,8 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 		return "", false, fmt.Errorf("enqueue: %w", err)
 	}
 	// Encode here, on the caller's goroutine, to keep the writer short.
-	rec := encodeMessage(m)
+	now := time.Now()
+	rec, stored := encodeEnqueueRec(now, m)
 	if err := s.admit(int64(len(rec))); err != nil {
 		return "", false, fmt.Errorf("enqueue: %w", err)
 	}
@@ -46,13 +47,14 @@ func (s *Store) Enqueue(ctx context.Context, m *Message) (id string, duplicate b
 	wait := m.IdempotencyKey != ""
 	var got string
 	var dup bool
-	err = s.submitJournaled(ctx, rec, wait, func(b *batch) error {
-		g, d := b.enqueue(own, rec)
-		if wait {
-			got, dup = g, d
-		}
-		return nil
-	})
+	err = s.submitJournaled(ctx, change{kind: recEnqueue, rec: rec, now: now, owed: int64(len(rec)),
+		apply: func(b *batch) error {
+			g, d := b.enqueue(own, stored)
+			if wait {
+				got, dup = g, d
+			}
+			return nil
+		}}, wait)
 	if err != nil {
 		return "", false, fmt.Errorf("enqueue: %w", err)
 	}

@@ -19,31 +19,42 @@ import (
 // docs/BENCHMARKS.md.
 const journalDir = "journal"
 
-// recEnqueue is the journal record of an Enqueue: the message as encoded
-// for Badger (encode.go).
-const recEnqueue wal.Kind = 1
-
-// journalReq is one Enqueue on its way through the journal: its record,
-// the request that applies it to Badger, and the journal's answer.
+// journalReq is one write on its way through the journal: its record, the
+// request that applies it to Badger, and the journal's answer.
 type journalReq struct {
+	kind    wal.Kind
 	rec     []byte
 	apply   *request
 	durable chan error
 }
 
-// submitJournaled hands an Enqueue to the journal goroutine and waits until
+// change is one durable change: its journal record, the time it is made at
+// (what the apply writes as now, again when Open re-applies it), the bytes
+// admitted for it against the disk limits (space.go; Enqueue only), and
+// its apply.
+type change struct {
+	kind  wal.Kind
+	rec   []byte
+	now   time.Time
+	owed  int64
+	apply func(b *batch) error
+}
+
+// submitJournaled hands a change to the journal goroutine and waits until
 // its record is durable in the journal (synced when Options.Sync), and,
 // with waitApply, until the writer has applied it to Badger too (the two
 // overlap: the journal syncs while the writer applies). Once handed over
 // it waits even if ctx ends: the record may already be on disk.
-func (s *Store) submitJournaled(ctx context.Context, rec []byte, waitApply bool, apply func(b *batch) error) error {
+func (s *Store) submitJournaled(ctx context.Context, c change, waitApply bool) error {
 	jr := &journalReq{
-		rec:     rec,
-		apply:   &request{apply: apply, bytes: len(rec), done: make(chan error, 1), journaled: true},
+		kind: c.kind,
+		rec:  c.rec,
+		apply: &request{apply: c.apply, bytes: len(c.rec), done: make(chan error, 1), journaled: true,
+			now: c.now, owed: c.owed},
 		durable: make(chan error, 1),
 	}
 	if err := handOver(s, ctx, s.jreqs, jr); err != nil {
-		s.space.settled.Add(int64(len(rec))) // admitted, never written
+		s.space.settled.Add(c.owed) // admitted, never written
 		return err
 	}
 	if err := <-jr.durable; err != nil {
@@ -99,7 +110,7 @@ func (s *Store) runJournal() {
 		group = gather(group[:0], jr, s.jreqs, func(r *journalReq) int { return len(r.rec) })
 		entries = entries[:0]
 		for _, r := range group {
-			entries = append(entries, wal.Entry{Kind: recEnqueue, Payload: r.rec})
+			entries = append(entries, wal.Entry{Kind: r.kind, Payload: r.rec})
 		}
 		s.journalGroup(group, entries)
 		clear(group)
@@ -114,7 +125,7 @@ func (s *Store) journalGroup(group []*journalReq, entries []wal.Entry) {
 		s.lastErr.Store(&err)
 		s.log.Error("journal write failed", "err", err, "requests", len(group))
 		for _, r := range group {
-			s.space.settled.Add(int64(r.apply.bytes)) // never written
+			s.space.settled.Add(r.apply.owed) // never written
 			r.apply.done <- err
 			r.durable <- err
 		}
@@ -128,11 +139,7 @@ func (s *Store) journalGroup(group []*journalReq, entries []wal.Entry) {
 	start := time.Now()
 	err = s.journal.Sync()
 	if s.opts.OnGroupCommit != nil {
-		var took time.Duration
-		if s.journal.Syncs() {
-			took = time.Since(start)
-		}
-		s.opts.OnGroupCommit(len(group), took)
+		s.reportGroup(group, start)
 	}
 	if err != nil {
 		err = fmt.Errorf("queue journal: %w", err)
@@ -144,66 +151,65 @@ func (s *Store) journalGroup(group []*journalReq, entries []wal.Entry) {
 	}
 }
 
-// replayJournal applies, at Open, every journal record Badger lacks: an
-// Enqueue acknowledged once its record was synced, and Badger's own files
-// are synced only when a segment is released. A record is applied when its
-// message is missing (unless the journal seq persisted with the applied
-// records says it was applied and has been removed since: purged or
-// expired) or its value is unreadable. Then every segment becomes a spare.
+// reportGroup tells Options.OnGroupCommit of a group that held callbacks
+// (Enqueues): how many, and how long its fsync took.
+func (s *Store) reportGroup(group []*journalReq, syncStart time.Time) {
+	n := 0
+	for _, r := range group {
+		if r.kind == recEnqueue {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	var took time.Duration
+	if s.journal.Syncs() {
+		took = time.Since(syncStart)
+	}
+	s.opts.OnGroupCommit(n, took)
+}
+
+// replayJournal re-applies, at Open, every journal record Badger lacks, in
+// order: Badger's own files are synced only when a segment is released,
+// and a crash can lose what it wrote since. Badger stores the seq of the
+// last record applied in the same transaction as the record's writes
+// (keyJournal), so every record after it is applied again; every record is
+// idempotent (records.go), so one applied in part is safe to apply whole.
+// An Enqueue at or before it is applied again only if its message value is
+// unreadable (a power cut can keep a key and lose its value-log bytes).
+// Then every segment becomes a spare.
 func (s *Store) replayJournal(recs []wal.Record) error {
 	applied := s.journalApplied
-	var maxSeq uint64
-	var todo []*Message
-	var todoRecs [][]byte
+	var last uint64
+	var todo []wal.Record
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, r := range recs {
-			maxSeq = max(maxSeq, r.Seq)
-			if r.Kind != recEnqueue {
-				s.log.Error("journal record of an unknown kind; skipped", "seq", r.Seq, "kind", r.Kind)
+			last = max(last, r.Seq)
+			if r.Seq > applied {
+				todo = append(todo, r)
 				continue
 			}
-			m, err := decodeMessage(r.Payload, false)
-			if err != nil || !ValidID(m.ID) {
-				s.log.Error("journal record unreadable; skipped", "seq", r.Seq, "err", err)
-				continue
+			lost, err := s.enqueueLost(txn, r)
+			if err != nil {
+				return err
 			}
-			item, err := txn.Get(messageKey(m.ID))
-			switch {
-			case err == badger.ErrKeyNotFound:
-				if r.Seq <= applied {
-					continue
-				}
-			case err != nil:
-				return fmt.Errorf("read message %s: %w", m.ID, err)
-			default:
-				if item.Value(func([]byte) error { return nil }) == nil {
-					continue
-				}
+			if lost {
+				todo = append(todo, r)
 			}
-			todo = append(todo, m)
-			todoRecs = append(todoRecs, r.Payload)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("replay journal: %w", err)
 	}
-	for i := 0; i < len(todo); i += maxBatchRequests {
-		ms, rs := todo[i:min(i+maxBatchRequests, len(todo))], todoRecs[i:min(i+maxBatchRequests, len(todo))]
-		err := s.submit(context.Background(), 0, func(b *batch) error {
-			for k, m := range ms {
-				b.enqueue(m, rs[k])
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("replay journal: %w", err)
-		}
+	if err := s.applyRecords(todo); err != nil {
+		return fmt.Errorf("replay journal: %w", err)
 	}
 	// Persist the seq reached, and sync Badger (the syncer syncs after
-	// any write that is not an Enqueue): a record in Badger after a crash
+	// any write that is not journaled): a record in Badger after a crash
 	// may still be only in the page cache.
-	last := max(maxSeq, applied)
+	last = max(last, applied)
 	err = s.submit(context.Background(), 0, func(b *batch) error {
 		b.journalSeq, b.journalDirty = last, true
 		return nil
@@ -215,6 +221,63 @@ func (s *Store) replayJournal(recs []wal.Record) error {
 		s.log.Info("journal replayed", "records", len(recs), "applied", len(todo))
 	}
 	return s.journal.Start(last)
+}
+
+// enqueueLost reports whether r is an Enqueue whose message Badger has
+// kept the key of but not a readable value.
+func (s *Store) enqueueLost(txn *badger.Txn, r wal.Record) (bool, error) {
+	if r.Kind != recEnqueue {
+		return false, nil
+	}
+	_, msg, err := decodeEnqueueRec(r.Payload)
+	var m *Message
+	if err == nil {
+		m, err = decodeMessage(msg, false)
+	}
+	if err != nil || !ValidID(m.ID) {
+		s.log.Error("journal record unreadable; skipped", "seq", r.Seq, "err", err)
+		return false, nil
+	}
+	item, err := txn.Get(messageKey(m.ID))
+	switch {
+	case err == badger.ErrKeyNotFound:
+		return false, nil // purged or expired since
+	case err != nil:
+		return false, fmt.Errorf("read message %s: %w", m.ID, err)
+	}
+	return item.Value(func([]byte) error { return nil }) != nil, nil
+}
+
+// applyRecords applies recs in order, many to a batch. A pause record ends
+// its batch: a later record's filter may read the paused set, which
+// changes once the batch is committed.
+func (s *Store) applyRecords(recs []wal.Record) error {
+	for len(recs) > 0 {
+		n := 0
+		for n < len(recs) && n < maxBatchRequests {
+			n++
+			if recs[n-1].Kind == recPause {
+				break
+			}
+		}
+		group := recs[:n]
+		recs = recs[n:]
+		err := s.submit(context.Background(), 0, func(b *batch) error {
+			start := b.now
+			for _, r := range group {
+				b.makeRoom()
+				b.now = start
+				if err := b.applyRecord(r.Kind, r.Payload); err != nil {
+					s.log.Debug("journal record applied again: no change", "seq", r.Seq, "kind", r.Kind, "err", err)
+				}
+			}
+			return b.err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // openJournal opens the journal under the store directory, its segment

@@ -321,14 +321,3 @@ type target struct {
 	id    string
 	dests []string
 }
-
-// chunks splits ts into writer requests of at most n messages.
-func chunks(ts []target, n int) [][]target {
-	var out [][]target
-	for len(ts) > 0 {
-		k := min(n, len(ts))
-		out = append(out, ts[:k])
-		ts = ts[k:]
-	}
-	return out
-}

@@ -1,8 +1,8 @@
 package queue
 
 import (
-	"context"
 	"fmt"
+	"time"
 )
 
 // Purge deletes the delivered or dead deliveries matching f (f.State must
@@ -12,24 +12,9 @@ func (s *Store) Purge(f Filter) (int, error) {
 	if f.State != StateDelivered && f.State != StateDead {
 		return 0, fmt.Errorf("purge: state must be %s or %s, not %q", StateDelivered, StateDead, f.State)
 	}
-	ts, err := s.targets(f)
+	total, err := s.changeTargets(recPurge, f, time.Time{})
 	if err != nil {
-		return 0, fmt.Errorf("purge: %w", err)
-	}
-	total := 0
-	for _, chunk := range chunks(ts, sweepChunk) {
-		n := 0
-		err := s.submit(context.Background(), 0, func(b *batch) error {
-			for _, t := range chunk {
-				b.makeRoom()
-				n += b.purgeMessage(t, f)
-			}
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("purge: %w", err)
-		}
-		total += n
+		return total, fmt.Errorf("purge: %w", err)
 	}
 	if total > 0 {
 		// A store refusing for storage.max_disk looks again now rather

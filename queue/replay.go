@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"context"
 	"fmt"
 	"time"
 )
@@ -10,26 +9,11 @@ import (
 // f (any state but in flight) and returns how many. It is safe while
 // deliveries run: each delivery is re-checked by the writer.
 func (s *Store) Replay(f Filter, now time.Time) (int, error) {
-	ts, err := s.targets(f)
+	n, err := s.changeTargets(recReplay, f, now)
 	if err != nil {
-		return 0, fmt.Errorf("replay: %w", err)
+		return n, fmt.Errorf("replay: %w", err)
 	}
-	total := 0
-	for _, chunk := range chunks(ts, sweepChunk) {
-		n := 0
-		err := s.submit(context.Background(), 0, func(b *batch) error {
-			for _, t := range chunk {
-				b.makeRoom()
-				n += b.replayMessage(t, f, now)
-			}
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("replay: %w", err)
-		}
-		total += n
-	}
-	return total, nil
+	return n, nil
 }
 
 // replayMessage replays the deliveries of one message matching f.

@@ -64,15 +64,16 @@ func (s *Store) sweep(now time.Time) (int, error) {
 			return total, err
 		}
 		n := 0
-		err = s.submit(context.Background(), 0, func(b *batch) error {
-			for _, k := range keys {
-				b.makeRoom()
-				if b.expire(k) {
-					n++
+		err = s.submitJournaled(context.Background(), change{kind: recExpire, rec: encodeExpireRec(now, keys), now: now,
+			apply: func(b *batch) error {
+				for _, k := range keys {
+					b.makeRoom()
+					if b.expire(k) {
+						n++
+					}
 				}
-			}
-			return nil
-		})
+				return nil
+			}}, true)
 		if err != nil {
 			return total, fmt.Errorf("retention sweep: %w", err)
 		}

@@ -38,8 +38,9 @@ type Options struct {
 	// Logger gets the queue's lines as they are: the caller adds what
 	// names the component.
 	Logger *slog.Logger
-	// OnGroupCommit, when set, is told of every journal group commit: how
-	// many records it held and how long its fsync took (0 without Sync).
+	// OnGroupCommit, when set, is told of every journal group commit that
+	// held Enqueues: how many (callbacks per fsync) and how long its fsync
+	// took (0 without Sync).
 	// It runs on the journal goroutine, so it must be cheap (metrics).
 	OnGroupCommit func(records int, fsync time.Duration)
 
@@ -324,29 +325,12 @@ func (s *Store) setPaused(dest string, paused bool, reason string) error {
 	if err := validDest(dest); err != nil {
 		return err
 	}
-	err := s.submit(context.Background(), 0, func(b *batch) error {
-		if paused {
-			b.set(pausedKey(dest), []byte(reason))
-		} else {
-			b.del(pausedKey(dest))
-		}
-		b.after(func(err error) {
-			if err != nil {
-				return
-			}
-			s.pausedMu.Lock()
-			if paused {
-				s.paused[dest] = reason
-			} else {
-				delete(s.paused, dest)
-			}
-			s.pausedMu.Unlock()
-			if !paused {
-				s.dest(dest).signal()
-			}
-		})
-		return nil
-	})
+	r := pauseRec{dest: dest, paused: paused, reason: reason}
+	err := s.submitJournaled(context.Background(), change{kind: recPause, rec: encodePauseRec(r),
+		apply: func(b *batch) error {
+			b.setPaused(r)
+			return nil
+		}}, true)
 	if err != nil {
 		return fmt.Errorf("set paused %s: %w", dest, err)
 	}
@@ -370,6 +354,32 @@ func (s *Store) PauseReasons() map[string]string {
 	s.pausedMu.Lock()
 	defer s.pausedMu.Unlock()
 	return maps.Clone(s.paused)
+}
+
+// setPaused stages a pause record's write, and its effect on the paused
+// set once committed.
+func (b *batch) setPaused(r pauseRec) {
+	if r.paused {
+		b.set(pausedKey(r.dest), []byte(r.reason))
+	} else {
+		b.del(pausedKey(r.dest))
+	}
+	s := b.s
+	b.after(func(err error) {
+		if err != nil {
+			return
+		}
+		s.pausedMu.Lock()
+		if r.paused {
+			s.paused[r.dest] = r.reason
+		} else {
+			delete(s.paused, r.dest)
+		}
+		s.pausedMu.Unlock()
+		if !r.paused {
+			s.dest(r.dest).signal()
+		}
+	})
 }
 
 func (s *Store) isPaused(dest string) bool {

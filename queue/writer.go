@@ -23,10 +23,14 @@ type request struct {
 	apply func(b *batch) error
 	bytes int
 	done  chan error
-	// journaled: an Enqueue whose record is in the journal (seq), which
-	// makes it durable; its batch needs no Badger sync.
+	// journaled: a change whose record is in the journal (seq), which
+	// makes it durable; its batch needs no Badger sync. now is the time
+	// the record says it was made at; owed, the bytes admitted for it
+	// (space.go).
 	journaled bool
 	seq       uint64
+	now       time.Time
+	owed      int64
 }
 
 // submit hands apply to the writer and waits until its batch is committed
@@ -113,13 +117,14 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 	errs := make([]error, len(reqs))
 	needSync := false
 	var done uint64
-	var written int64 // journaled record bytes, for space.settled
+	var written int64 // bytes admitted for journaled records, for space.settled
 	for _, r := range reqs {
 		if r.journaled {
 			done = max(done, r.seq)
-			written += int64(r.bytes)
+			written += r.owed
 		}
 	}
+	start := b.now
 	for i, r := range reqs {
 		if b.err != nil {
 			break
@@ -127,13 +132,20 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 		b.makeRoom()
 		if !r.journaled {
 			needSync = true
-		} else if !s.journalBroken.Load() {
-			b.journalSeq, b.journalDirty = max(b.journalSeq, r.seq), true
 		}
 		if r.journaled && s.opts.failApply != nil && s.opts.failApply(r.seq) {
 			b.fail("apply", errors.New("injected by the test"))
 		}
+		b.now = start
+		if !r.now.IsZero() {
+			b.now = r.now
+		}
 		errs[i] = r.apply(b)
+		// After the apply: a txn committed in its middle (a large purge)
+		// must not claim the record applied, or Open would skip its rest.
+		if r.journaled && !s.journalBroken.Load() {
+			b.journalSeq, b.journalDirty = max(b.journalSeq, r.seq), true
+		}
 	}
 	err := b.finish()
 	// Written to Badger now, or failed and never will be: either way no
