@@ -60,4 +60,3 @@ func chunks(ts []target, n int) [][]target {
 	}
 	return out
 }
-
