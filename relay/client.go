@@ -15,7 +15,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/relayd/relayd/relay/webhooksig"
+	"github.com/relayd/relayd/daemon/webhooksig"
 )
 
 // hopClients are a destination's fasthttp clients. first sends the first

@@ -7,8 +7,10 @@
 // events (Subscribe: a slow subscriber misses some) and the Observer told
 // of every attempt's outcome and breaker transition (metrics: none missed).
 //
-// relay imports queue (and its own webhooksig) and nothing else of
-// relayd's; the daemon converts its config into Destination values.
+// relay imports queue and daemon/webhooksig (a leaf that imports nothing
+// of relayd's, shared with ingress) and nothing else of relayd's: never
+// package daemon, ingress, admin or config; the daemon converts its config
+// into Destination values.
 //
 // # What a forwarded request carries
 //

@@ -48,6 +48,6 @@
 // Options.Observe, when set, is told of every answer (route, status,
 // receipt-to-answer time): the daemon points it at daemon/metrics.
 //
-// ingress imports daemon/config, queue and relay/webhooksig, nothing else of
-// relayd's.
+// ingress imports daemon/config, queue and daemon/webhooksig, nothing else of
+// relayd's: nothing under relay/ (it persists; relay delivers).
 package ingress
