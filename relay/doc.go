@@ -12,6 +12,12 @@
 // package daemon, ingress, admin or config; the daemon converts its config
 // into Destination values.
 //
+// A destination set is built (Build: senders, TLS configs, CA files,
+// signing secrets; nothing starts or stops) and then installed (Install:
+// unchanged destinations keep running untouched, changed ones are replaced
+// carrying over their breaker, removed ones stop), so a reload refused by
+// its routes leaves delivery as it ran. Apply is both steps at once.
+//
 // # What a forwarded request carries
 //
 // The body byte for byte, with the inbound Content-Type (none when the
