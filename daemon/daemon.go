@@ -22,7 +22,8 @@ import (
 
 // Options wire a Daemon.
 type Options struct {
-	// Load reads the configuration; it is called again on every Reload.
+	// Load reads the configuration with every default applied (config.Load,
+	// config.Parse); it is called again on every Reload.
 	Load    func() (*config.Config, error)
 	Logger  *slog.Logger
 	Version string
@@ -32,7 +33,8 @@ type Options struct {
 	// Notify receives systemd state strings ("READY=1", "RELOADING=1",
 	// "STOPPING=1"); nil means none.
 	Notify func(state string)
-	// DrainTimeout bounds how long shutdown waits for in-flight deliveries.
+	// DrainTimeout bounds how long shutdown waits for in-flight deliveries;
+	// zero is config.DefaultDrainTimeout.
 	DrainTimeout time.Duration
 }
 
@@ -70,7 +72,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		opts.Notify = func(string) {}
 	}
 	if opts.DrainTimeout <= 0 {
-		opts.DrainTimeout = 30 * time.Second
+		opts.DrainTimeout = config.DefaultDrainTimeout
 	}
 	cfg, err := opts.Load()
 	if err != nil {
@@ -91,7 +93,7 @@ func New(opts Options) (_ *Daemon, err error) {
 	meters := &lateMetrics{}
 	d.store, err = queue.Open(queue.Options{
 		Dir:           cfg.Storage.Dir,
-		Sync:          deref(cfg.Storage.Sync, true),
+		Sync:          *cfg.Storage.Sync,
 		Retention:     cfg.Storage.Retention.D(),
 		MaxDisk:       int64(cfg.Storage.MaxDisk),
 		MinFree:       int64(cfg.Storage.MinFree),

@@ -10,7 +10,9 @@
 // relay imports queue and daemon/webhooksig (a leaf that imports nothing
 // of relayd's, shared with ingress) and nothing else of relayd's: never
 // package daemon, ingress, admin or config; the daemon converts its config
-// into Destination values.
+// into Destination values. relay applies no defaults (config does): Build
+// refuses a Destination whose timeout, concurrency, breaker thresholds or
+// retry intervals are unset (check.go).
 //
 // A destination set is built (Build: senders, TLS configs, CA files,
 // signing secrets; nothing starts or stops) and then installed (Install:
