@@ -22,7 +22,8 @@ import (
 
 // Options wire a Daemon.
 type Options struct {
-	// Load reads the configuration; it is called again on every Reload.
+	// Load reads the configuration with every default applied (config.Load,
+	// config.Parse); it is called again on every Reload.
 	Load    func() (*config.Config, error)
 	Logger  *slog.Logger
 	Version string
@@ -32,7 +33,8 @@ type Options struct {
 	// Notify receives systemd state strings ("READY=1", "RELOADING=1",
 	// "STOPPING=1"); nil means none.
 	Notify func(state string)
-	// DrainTimeout bounds how long shutdown waits for in-flight deliveries.
+	// DrainTimeout bounds how long shutdown waits for in-flight deliveries;
+	// zero is config.DefaultDrainTimeout.
 	DrainTimeout time.Duration
 }
 
@@ -70,7 +72,7 @@ func New(opts Options) (_ *Daemon, err error) {
 		opts.Notify = func(string) {}
 	}
 	if opts.DrainTimeout <= 0 {
-		opts.DrainTimeout = 30 * time.Second
+		opts.DrainTimeout = config.DefaultDrainTimeout
 	}
 	cfg, err := opts.Load()
 	if err != nil {
@@ -91,7 +93,7 @@ func New(opts Options) (_ *Daemon, err error) {
 	meters := &lateMetrics{}
 	d.store, err = queue.Open(queue.Options{
 		Dir:           cfg.Storage.Dir,
-		Sync:          deref(cfg.Storage.Sync, true),
+		Sync:          *cfg.Storage.Sync,
 		Retention:     cfg.Storage.Retention.D(),
 		MaxDisk:       int64(cfg.Storage.MaxDisk),
 		MinFree:       int64(cfg.Storage.MinFree),
@@ -107,8 +109,11 @@ func New(opts Options) (_ *Daemon, err error) {
 	d.relay.SetObserver(d.meters)
 	d.meters.SetDestinations(destinationNames(cfg))
 	d.meters.SetRoutes(routeNames(cfg))
-	d.relay.SetConsumedAuth(consumedAuth(cfg))
-	if err = d.relay.Apply(relayDestinations(cfg)); err != nil {
+	dests, err := d.relay.Build(relayDestinations(cfg), consumedAuth(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("configure destinations: %w", err)
+	}
+	if err = d.relay.Install(dests); err != nil {
 		return nil, fmt.Errorf("configure destinations: %w", err)
 	}
 	d.admin = admin.New(admin.Options{
@@ -245,8 +250,9 @@ func (d *Daemon) shutdown() {
 	d.logger.Info("relayd stopped", "took", time.Since(start).Round(time.Millisecond).String())
 }
 
-// Reload re-reads the configuration and swaps destinations, then routes. A
-// config that fails to load or validate is refused and the running one kept.
+// Reload re-reads the configuration, builds its destinations and routes,
+// and swaps both in only when both built. A config that fails to load,
+// validate or build is refused and the running one kept.
 // Changes to server.listen, admin.* and storage.* need a restart and are
 // logged as such. The outcome is logged in one line ("config reloaded" or
 // "reload refused"); relayctl's reload is logged by the admin socket instead.
@@ -277,7 +283,10 @@ func (d *Daemon) swapConfig() (client.ReloadResult, error) {
 	return res, err
 }
 
-// applyConfig loads the configuration and swaps it in; d.mu is held.
+// applyConfig loads the configuration and swaps it in; d.mu is held. Both
+// halves are built first — destinations (clients, TLS, CA files) and the
+// route table — and swapped only when both built: a refused reload leaves
+// the running destinations and routes untouched, and restarts nothing.
 func (d *Daemon) applyConfig() (client.ReloadResult, error) {
 	d.opts.Notify("RELOADING=1")
 	defer d.opts.Notify("READY=1")
@@ -285,18 +294,21 @@ func (d *Daemon) applyConfig() (client.ReloadResult, error) {
 	if err != nil {
 		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
-	d.relay.SetConsumedAuth(consumedAuth(cfg))
-	if err := d.relay.Apply(relayDestinations(cfg)); err != nil {
-		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
+	dests, err := d.relay.Build(relayDestinations(cfg), consumedAuth(cfg))
+	if err != nil {
 		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
-	if err := d.ingress.Apply(cfg); err != nil {
-		d.relay.SetConsumedAuth(consumedAuth(d.cfg))
-		if rerr := d.relay.Apply(relayDestinations(d.cfg)); rerr != nil {
-			d.logger.Error("restore destinations after refused reload", "err", rerr)
-		}
+	routes, err := ingress.Compile(cfg)
+	if err != nil {
 		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
 	}
+	// Install fails only once the relay is closed (shutting down); the
+	// routes are then left as they were too. The route table goes second
+	// because its swap cannot fail.
+	if err := d.relay.Install(dests); err != nil {
+		return client.ReloadResult{}, fmt.Errorf("reload refused, running config kept: %w", err)
+	}
+	d.ingress.Install(routes)
 	res := reloadDiff(d.boot, d.cfg, cfg)
 	for _, key := range res.RestartNeeded {
 		d.logger.Warn("config change needs a restart to take effect", "key", key)

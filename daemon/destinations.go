@@ -5,32 +5,32 @@ import (
 	"github.com/relayd/relayd/relay"
 )
 
-// relayDestinations turns the configured destinations (defaults already
-// applied by config.Load) into relay's resolved form.
+// relayDestinations turns the configured destinations into relay's
+// resolved form. config.Load applied every default (no pointer is nil, no
+// block missing), so nothing here supplies one.
 func relayDestinations(cfg *config.Config) []relay.Destination {
 	out := make([]relay.Destination, 0, len(cfg.Destinations))
 	for _, d := range cfg.Destinations {
 		rd := relay.Destination{
-			Name:          d.Name,
-			URL:           d.URL,
-			Method:        d.Method,
-			Headers:       d.Headers,
-			Query:         d.Query,
-			ForwardQuery:  d.ForwardQuery,
-			ForwardAuth:   d.ForwardAuth,
-			RedirectHosts: d.RedirectHosts,
-			TLSSkipVerify: deref(d.TLSSkipVerify, false),
-			CAFile:        d.CAFile,
-			Timeout:       d.Timeout.D(),
-			MaxRedirects:  deref(d.MaxRedirects, 5),
-			Concurrency:   d.Concurrency,
-			RateLimit:     d.RateLimit,
-			Enabled:       deref(d.Enabled, true),
-			Retry:         retryPolicy(cfg.Defaults.Retry, d.Retry),
-			DeadLetter:    d.DeadLetter,
-		}
-		if b := d.Breaker; b != nil { // config.Load fills it in
-			rd.BreakerFailures, rd.FailingAfter = b.Failures, b.FailingAfter
+			Name:            d.Name,
+			URL:             d.URL,
+			Method:          d.Method,
+			Headers:         d.Headers,
+			Query:           d.Query,
+			ForwardQuery:    d.ForwardQuery,
+			ForwardAuth:     d.ForwardAuth,
+			RedirectHosts:   d.RedirectHosts,
+			TLSSkipVerify:   *d.TLSSkipVerify,
+			CAFile:          d.CAFile,
+			Timeout:         d.Timeout.D(),
+			MaxRedirects:    *d.MaxRedirects,
+			Concurrency:     d.Concurrency,
+			RateLimit:       d.RateLimit,
+			Enabled:         *d.Enabled,
+			Retry:           retryPolicy(d.Retry),
+			DeadLetter:      d.DeadLetter,
+			BreakerFailures: d.Breaker.Failures,
+			FailingAfter:    d.Breaker.FailingAfter,
 		}
 		if d.Signing != nil {
 			rd.Signing = &relay.Signing{Scheme: d.Signing.Scheme, Secrets: d.Signing.All()}
@@ -60,17 +60,13 @@ func consumedAuth(cfg *config.Config) map[string]relay.ConsumedAuth {
 	return out
 }
 
-// retryPolicy resolves a destination's schedule: its own retry block when
-// config.Load filled one in, else the defaults.
-func retryPolicy(def config.Retry, own *config.Retry) relay.RetryPolicy {
-	r := def
-	if own != nil {
-		r = *own
-	}
+// retryPolicy converts a destination's retry block, which config.Load
+// filled in from defaults.retry.
+func retryPolicy(r *config.Retry) relay.RetryPolicy {
 	p := relay.RetryPolicy{
 		InitialInterval: r.InitialInterval.D(),
 		Multiplier:      r.Multiplier,
-		Randomization:   deref(r.Randomization, 0.5),
+		Randomization:   *r.Randomization,
 		MaxInterval:     r.MaxInterval.D(),
 		MaxElapsed:      r.MaxElapsed.D(),
 		MaxAttempts:     r.MaxAttempts,
@@ -79,11 +75,4 @@ func retryPolicy(def config.Retry, own *config.Retry) relay.RetryPolicy {
 		p.OnStatus = append(p.OnStatus, relay.StatusRange{Lo: s.Lo, Hi: s.Hi})
 	}
 	return p
-}
-
-func deref[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
 }

@@ -90,3 +90,48 @@ func TestApplyRejectsDuplicateNames(t *testing.T) {
 		t.Fatal("duplicate destination names accepted")
 	}
 }
+
+// TestBuildChangesNothingUntilInstall: a built set changes neither the
+// running destinations nor the consumed credentials (a reload may still
+// be refused by its routes); Install swaps both, and only once.
+func TestBuildChangesNothingUntilInstall(t *testing.T) {
+	t.Parallel()
+	oldSink, newSinkSrv := newSink(t, nil), newSink(t, nil)
+	store := openStore(t, "")
+	r := startRelay(t, store, testDest("billing", oldSink.URL))
+	r.SetConsumedAuth(map[string]ConsumedAuth{"in": {Query: []string{"old"}}})
+	r.mu.Lock()
+	running := r.byName["billing"]
+	r.mu.Unlock()
+
+	set, err := r.Build([]Destination{testDest("billing", newSinkSrv.URL)}, map[string]ConsumedAuth{"in": {Query: []string{"new"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.scope.consumed.of("in").Query; len(got) != 1 || got[0] != "old" {
+		t.Errorf("consumed credentials after Build = %v, want the old ones", got)
+	}
+	id := enqueueTo(t, store, "billing")
+	waitState(t, store, id, "billing", queue.StateDelivered)
+	r.mu.Lock()
+	same := r.byName["billing"] == running
+	r.mu.Unlock()
+	if !same || oldSink.count() != 1 || newSinkSrv.count() != 0 {
+		t.Fatalf("after Build: same instance %t, old sink %d, new sink %d; want the running one untouched", same, oldSink.count(), newSinkSrv.count())
+	}
+
+	if err := r.Install(set); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.scope.consumed.of("in").Query; len(got) != 1 || got[0] != "new" {
+		t.Errorf("consumed credentials after Install = %v, want the new ones", got)
+	}
+	id = enqueueTo(t, store, "billing")
+	waitState(t, store, id, "billing", queue.StateDelivered)
+	if newSinkSrv.count() != 1 {
+		t.Errorf("new sink got %d after Install, want 1", newSinkSrv.count())
+	}
+	if err := r.Install(set); err == nil {
+		t.Error("a set was installed twice")
+	}
+}

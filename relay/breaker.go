@@ -6,9 +6,6 @@ import (
 	"github.com/relayd/relayd/queue"
 )
 
-// defaultBreakerFailures is breaker.failures when the config leaves it 0.
-const defaultBreakerFailures = 3
-
 // breakerState is where a destination's circuit breaker is.
 type breakerState int
 
@@ -47,9 +44,6 @@ type breaker struct {
 }
 
 func newBreaker(threshold int, p RetryPolicy) *breaker {
-	if threshold <= 0 {
-		threshold = defaultBreakerFailures
-	}
 	return &breaker{threshold: threshold, policy: p}
 }
 
@@ -134,9 +128,6 @@ func (b *breaker) nextProbeAt() time.Time {
 
 // configure takes a reloaded threshold and policy, keeping the state.
 func (b *breaker) configure(threshold int, p RetryPolicy) {
-	if threshold <= 0 {
-		threshold = defaultBreakerFailures
-	}
 	b.threshold, b.policy = threshold, p
 }
 

@@ -48,7 +48,7 @@ func TestBreakerHoldsBacklogDuringOutage(t *testing.T) {
 				}
 				if opened++; opened == 7 {
 					st := statusOf(r, "billing")
-					if st.State != StateBackingOff || st.ConsecutiveFailures < defaultBreakerFailures || st.NextProbeAt.IsZero() {
+					if st.State != StateBackingOff || st.ConsecutiveFailures < specBreakerFailures || st.NextProbeAt.IsZero() {
 						t.Fatalf("during the outage: %+v", st)
 					}
 					failing.Store(false)
@@ -71,7 +71,7 @@ func TestBreakerHoldsBacklogDuringOutage(t *testing.T) {
 	for _, id := range ids {
 		failed += delivery(t, store, id, "billing").AttemptCount - 1
 	}
-	if limit := defaultBreakerFailures + dest.Concurrency - 1 + reopened + 1; failed > limit {
+	if limit := specBreakerFailures + dest.Concurrency - 1 + reopened + 1; failed > limit {
 		t.Fatalf("%d failed requests reached the destination during the outage (%d re-openings), want at most %d", failed, reopened, limit)
 	}
 	if n := s.count(); n != failed+len(ids) {

@@ -35,11 +35,6 @@ func TestBreakerStateMachine(t *testing.T) {
 			fail(breakerOpened, breakerOpen),
 			{probe: true, wantLimit: 0, wantWait: time.Second, wantState: breakerOpen},
 		}},
-		"zero threshold means the default of 3": {threshold: 0, steps: []breakerStep{
-			fail(breakerSame, breakerClosed),
-			fail(breakerSame, breakerClosed),
-			fail(breakerOpened, breakerOpen),
-		}},
 		"a success in between resets the count": {threshold: 2, steps: []breakerStep{
 			fail(breakerSame, breakerClosed),
 			{verdict: verdictDelivered, wantState: breakerClosed},

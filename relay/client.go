@@ -15,7 +15,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/relayd/relayd/relay/webhooksig"
+	"github.com/relayd/relayd/daemon/webhooksig"
 )
 
 // hopClients are a destination's fasthttp clients. first sends the first
@@ -82,14 +82,13 @@ func destinationTLS(d Destination) (*tls.Config, []byte, error) {
 // not a HostClient: a HostClient would send a redirect to another host to
 // its own Addr. dial nil is fasthttp's own dialer.
 func newClient(d Destination, tlsCfg *tls.Config, dial fasthttp.DialFuncWithTimeout) *fasthttp.Client {
-	conns := max(d.Concurrency, 1)
 	return &fasthttp.Client{
 		Name:        "relayd",
 		TLSConfig:   tlsCfg,
 		DialTimeout: dial,
 		// One connection per worker plus one spare; a request waits for a
 		// free connection rather than failing with ErrNoFreeConns.
-		MaxConnsPerHost:     conns + 1,
+		MaxConnsPerHost:     d.Concurrency + 1,
 		MaxConnWaitTimeout:  d.Timeout,
 		MaxIdleConnDuration: 4 * time.Second, // below common server keep-alive timeouts
 		// The operator's URL is sent as written.
@@ -174,9 +173,6 @@ func newSender(d Destination, sc *scope) (*sender, []byte, error) {
 		consumed:     &sc.consumed,
 		timeout:      d.Timeout,
 		maxRedirects: d.MaxRedirects,
-	}
-	if s.timeout <= 0 {
-		s.timeout = 10 * time.Second
 	}
 	for k, v := range d.Headers {
 		s.headers = append(s.headers, header{k, v})

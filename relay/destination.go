@@ -64,11 +64,13 @@ type destination struct {
 }
 
 func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, events *eventHub, obs *observers, sc *scope) (*destination, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	s, caPEM, err := newSender(cfg, sc)
 	if err != nil {
 		return nil, err
 	}
-	conc := max(cfg.Concurrency, 1)
 	display := cfg.URL
 	if u, err := url.Parse(cfg.URL); err == nil {
 		display = u.Redacted()
@@ -83,7 +85,7 @@ func newDestination(cfg Destination, store *queue.Store, logger *slog.Logger, ev
 		events:     events,
 		obs:        obs,
 		limiter:    newTokenBucket(cfg.RateLimit),
-		jobs:       make(chan *queue.Lease, conc),
+		jobs:       make(chan *queue.Lease, cfg.Concurrency),
 		kick:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		leases:     map[*queue.Lease]leaseState{},
@@ -141,7 +143,7 @@ func (d *destination) run(ctx context.Context, after <-chan struct{}) {
 		}
 	}
 	var workers sync.WaitGroup
-	for range max(d.cfg.Concurrency, 1) {
+	for range d.cfg.Concurrency {
 		workers.Go(func() { d.work(ctx) })
 	}
 	d.dispatch(ctx)
@@ -224,7 +226,7 @@ func (d *destination) slots(now time.Time) (free int, wait time.Duration) {
 	case limit == 0:
 		return 0, wait
 	case limit < 0:
-		limit = max(d.cfg.Concurrency, 1)
+		limit = d.cfg.Concurrency
 	}
 	return limit - len(d.leases), -1
 }

@@ -7,8 +7,18 @@
 // events (Subscribe: a slow subscriber misses some) and the Observer told
 // of every attempt's outcome and breaker transition (metrics: none missed).
 //
-// relay imports queue (and its own webhooksig) and nothing else of
-// relayd's; the daemon converts its config into Destination values.
+// relay imports queue and daemon/webhooksig (a leaf that imports nothing
+// of relayd's, shared with ingress) and nothing else of relayd's: never
+// package daemon, ingress, admin or config; the daemon converts its config
+// into Destination values. relay applies no defaults (config does): Build
+// refuses a Destination whose timeout, concurrency, breaker thresholds or
+// retry intervals are unset (check.go).
+//
+// A destination set is built (Build: senders, TLS configs, CA files,
+// signing secrets; nothing starts or stops) and then installed (Install:
+// unchanged destinations keep running untouched, changed ones are replaced
+// carrying over their breaker, removed ones stop), so a reload refused by
+// its routes leaves delivery as it ran. Apply is both steps at once.
 //
 // # What a forwarded request carries
 //

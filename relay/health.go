@@ -10,10 +10,6 @@ import (
 // disabled > paused > backing-off > failing > active).
 const StateFailing = "failing"
 
-// defaultFailingAfter is breaker.failing_after's default, for a Destination
-// built without one.
-const defaultFailingAfter = 5
-
 // health counts deliveries that went dead in a row: the alarm for a
 // destination that answers, but refuses everything (wrong URL, changed
 // API). Retries neither count nor reset it; a delivery resets it.
@@ -31,12 +27,8 @@ const (
 	healthRecovered
 )
 
-// observe counts one recorded outcome against failingAfter dead in a row
-// (<= 0: the default).
+// observe counts one recorded outcome against failingAfter dead in a row.
 func (h *health) observe(r queue.Result, failingAfter int) healthChange {
-	if failingAfter <= 0 {
-		failingAfter = defaultFailingAfter
-	}
 	switch r {
 	case queue.Delivered:
 		h.deadInRow = 0

@@ -23,7 +23,6 @@ func TestHealthTransitions(t *testing.T) {
 		"retries neither count nor reset": {2, []step{{d, healthSame}, {r, healthSame}, {d, healthFailing}, {r, healthSame}}},
 		"a delivery resets the count":     {2, []step{{d, healthSame}, {ok, healthSame}, {d, healthSame}, {d, healthFailing}}},
 		"a delivery recovers, once":       {1, []step{{d, healthFailing}, {ok, healthRecovered}, {ok, healthSame}}},
-		"zero means the default of 5":     {0, []step{{d, healthSame}, {d, healthSame}, {d, healthSame}, {d, healthSame}, {d, healthFailing}}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -88,16 +88,22 @@ func (s *sink) count() int {
 	return len(s.requests)
 }
 
+// specBreakerFailures and specFailingAfter are SPEC.md's breaker defaults
+// (config.Default), which testDest uses: relay applies no defaults itself.
+const specBreakerFailures, specFailingAfter = 3, 5
+
 // testDest returns a destination with the spec's defaults, sending to url,
 // with a fast retry schedule.
 func testDest(name, url string) Destination {
 	return Destination{
-		Name:         name,
-		URL:          url,
-		Timeout:      5 * time.Second,
-		MaxRedirects: 5,
-		Concurrency:  4,
-		Enabled:      true,
+		Name:            name,
+		URL:             url,
+		Timeout:         5 * time.Second,
+		MaxRedirects:    5,
+		Concurrency:     4,
+		Enabled:         true,
+		BreakerFailures: specBreakerFailures,
+		FailingAfter:    specFailingAfter,
 		Retry: RetryPolicy{
 			InitialInterval: 10 * time.Millisecond,
 			Multiplier:      2,

@@ -40,55 +40,80 @@ func New(store *queue.Store, logger *slog.Logger) *Relay {
 	return &Relay{store: store, logger: logger, byName: map[string]*destination{}}
 }
 
-// Apply installs a destination set: the first call at startup, later ones on
-// reload. It builds every client first (CA files, URLs) and changes nothing
-// when one fails. Destinations kept by name whose settings changed are
-// restarted; removed ones stop (their deliveries stay queued). Safe to call
-// before or after Start.
+// Apply builds dests and installs them (Build, then Install): the first
+// call at startup, later ones from tests. It keeps the consumed
+// credentials installed before.
 func (r *Relay) Apply(dests []Destination) error {
-	built := make([]*destination, 0, len(dests))
+	set, err := r.Build(dests, nil)
+	if err != nil {
+		return err
+	}
+	return r.Install(set)
+}
+
+// DestinationSet is a destination set built and not yet running: what
+// Install swaps in. One that is never installed holds nothing to release.
+type DestinationSet struct {
+	built     []*destination
+	consumed  map[string]ConsumedAuth // nil = keep the installed ones
+	installed bool                    // its destinations belong to the Relay
+}
+
+// Build builds everything dests need to run — senders, TLS configs from
+// their CA files, URLs, signing secrets, rate limits — and starts, stops
+// and changes nothing, so a reload can build the routes too before it
+// swaps either. consumed (SetConsumedAuth's map) is installed with the
+// set; nil keeps the current one.
+func (r *Relay) Build(dests []Destination, consumed map[string]ConsumedAuth) (*DestinationSet, error) {
+	set := &DestinationSet{built: make([]*destination, 0, len(dests)), consumed: consumed}
 	seen := map[string]bool{}
 	for _, cfg := range dests {
 		if cfg.Name == "" {
-			return errors.New("apply destinations: a destination has no name")
+			return nil, errors.New("build destinations: a destination has no name")
 		}
 		if seen[cfg.Name] {
-			return fmt.Errorf("apply destinations: %q configured twice", cfg.Name)
+			return nil, fmt.Errorf("build destinations: %q configured twice", cfg.Name)
 		}
 		seen[cfg.Name] = true
 		d, err := newDestination(cfg, r.store, r.logger, &r.events, &r.obs, &r.scope)
 		if err != nil {
-			return fmt.Errorf("apply destination %q: %w", cfg.Name, err)
+			return nil, fmt.Errorf("build destination %q: %w", cfg.Name, err)
 		}
-		built = append(built, d)
+		set.built = append(set.built, d)
 	}
+	return set, nil
+}
 
+// Install swaps a built set in; it fails only after Close. A destination
+// whose settings (and CA file content) are unchanged keeps running
+// untouched, in-flight deliveries, breaker and all; a changed one is
+// replaced, carrying over its breaker and held time, and starts once the
+// instance it replaces has finished its in-flight deliveries; a removed
+// one stops (its deliveries stay queued). Safe before or after Start.
+func (r *Relay) Install(set *DestinationSet) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return ErrClosed
 	}
+	if set.installed {
+		return errors.New("install destinations: this set is already installed")
+	}
+	set.installed = true
+	if set.consumed != nil {
+		r.scope.consumed.set(set.consumed)
+	}
 	paused := r.store.PauseReasons()
-	order := make([]*destination, 0, len(built))
-	byName := make(map[string]*destination, len(built))
-	for _, d := range built {
+	order := make([]*destination, 0, len(set.built))
+	byName := make(map[string]*destination, len(set.built))
+	for _, d := range set.built {
 		old := r.byName[d.cfg.Name]
 		if old != nil && old.sameAs(d) {
 			order = append(order, old) // untouched
 			byName[d.cfg.Name] = old
 			continue
 		}
-		d.pauseReason, d.paused = paused[d.cfg.Name]
-		d.held.set(d.paused, time.Now()) // paused before a restart: held from now
-		var after <-chan struct{}
-		if old != nil {
-			d.inherit(old)
-			after = r.retire(old)
-			r.logger.Info("destination restarted with new settings", "destination", d.cfg.Name)
-		}
-		if r.runCtx != nil {
-			d.start(r.runCtx, after)
-		}
+		r.replace(old, d, paused)
 		order = append(order, d)
 		byName[d.cfg.Name] = d
 	}
@@ -100,6 +125,22 @@ func (r *Relay) Apply(dests []Destination) error {
 	}
 	r.order, r.byName = order, byName
 	return nil
+}
+
+// replace starts d in place of old (nil for a new destination). r.mu is
+// held.
+func (r *Relay) replace(old, d *destination, paused map[string]string) {
+	d.pauseReason, d.paused = paused[d.cfg.Name]
+	d.held.set(d.paused, time.Now()) // paused before a restart: held from now
+	var after <-chan struct{}
+	if old != nil {
+		d.inherit(old)
+		after = r.retire(old)
+		r.logger.Info("destination restarted with new settings", "destination", d.cfg.Name)
+	}
+	if r.runCtx != nil {
+		d.start(r.runCtx, after)
+	}
 }
 
 // retire stops old gracefully and keeps it until its in-flight deliveries

@@ -202,7 +202,7 @@ func TestBreakerProbesOneAtATime(t *testing.T) {
 	if p := c.peak.Load(); p > 1 {
 		t.Fatalf("%d requests at once while backing off, want 1", p)
 	}
-	if st := statusOf(r, "billing"); st.ConsecutiveFailures < defaultBreakerFailures || st.LastError == "" {
+	if st := statusOf(r, "billing"); st.ConsecutiveFailures < specBreakerFailures || st.LastError == "" {
 		t.Errorf("status %+v", st)
 	}
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/relayd/relayd/daemon/webhooksig"
 	"github.com/relayd/relayd/queue"
-	"github.com/relayd/relayd/relay/webhooksig"
 )
 
 // responsePrefix is how much of a response body an attempt records.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relayd/relayd/daemon/webhooksig"
 	"github.com/relayd/relayd/queue"
-	"github.com/relayd/relayd/relay/webhooksig"
 )
 
 func TestSendBodyAndContentType(t *testing.T) {

@@ -19,6 +19,7 @@
 // the peer's uid and user name.
 //
 // Its wire types and client live in admin/client, which imports nothing of
-// relayd's. admin imports queue and relay; it must not import ingress or
-// the daemon package (the daemon wires admin, not the other way round).
+// relayd's. admin imports admin/client, queue and relay; it must not import
+// config, ingress, metrics or the daemon package (the daemon wires admin,
+// not the other way round; what admin needs of the config it is handed).
 package admin

@@ -48,6 +48,11 @@ func Default() *Config {
 // may be from now when auth.standard_webhooks.tolerance is not set.
 const DefaultStandardWebhooksTolerance = Duration(5 * time.Minute)
 
+// DefaultDrainTimeout is how long shutdown waits for in-flight deliveries
+// when daemon.Options.DrainTimeout is not set (not a config key: the main
+// decides it). Kept here so every default relayd runs with is in one file.
+const DefaultDrainTimeout = 30 * time.Second
+
 // DefaultHMACAlgo is auth.hmac.algo when not set.
 const DefaultHMACAlgo = "sha256"
 

@@ -1,8 +1,9 @@
 // Package config owns relayd's configuration file: the Config tree with its
 // YAML tags, strict loading (an unknown key is an error), ${VAR},
 // ${file:PATH} and ${cred:NAME} expansion, the defaults (applied in one
-// place, defaults.go) and Validate, which returns every problem with its
-// YAML path.
+// place, defaults.go: relay and the daemon take a loaded Config as given and
+// supply none) and Validate, which returns every problem with its YAML
+// path.
 //
 // Loading goes: parse YAML into nodes (load.go) → decode the nodes into the
 // Config tree strictly, expanding ${...} in scalar values on the way

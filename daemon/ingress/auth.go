@@ -18,7 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/relayd/relayd/daemon/config"
-	"github.com/relayd/relayd/relay/webhooksig"
+	"github.com/relayd/relayd/daemon/webhooksig"
 )
 
 // defaultWebhookTolerance is how far webhook-timestamp may be from now when

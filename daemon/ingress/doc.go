@@ -7,8 +7,9 @@
 // server.status_token; the key is never logged); the whole /_relay/ prefix
 // is reserved and never routed.
 //
-// Reload (Apply) compiles a whole new route table and swaps it atomically;
-// a table that does not compile changes nothing. Swapped live: routes, their
+// Reload compiles a whole new route table (Compile) and swaps it atomically
+// (Install) once the daemon has built the destinations too; a table that
+// does not compile changes nothing. Apply is both steps at once. Swapped live: routes, their
 // match conditions, auth and keys, server.trusted_proxies,
 // server.status_token and server.max_body_size (the limit is handed to
 // fasthttp per request from HeaderReceived). Fixed until restart:
@@ -48,6 +49,6 @@
 // Options.Observe, when set, is told of every answer (route, status,
 // receipt-to-answer time): the daemon points it at daemon/metrics.
 //
-// ingress imports daemon/config, queue and relay/webhooksig, nothing else of
-// relayd's.
+// ingress imports daemon/config, queue and daemon/webhooksig, nothing else of
+// relayd's: nothing under relay/ (it persists; relay delivers).
 package ingress

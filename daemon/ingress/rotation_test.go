@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/relayd/relayd/daemon/config"
-	"github.com/relayd/relayd/relay/webhooksig"
+	"github.com/relayd/relayd/daemon/webhooksig"
 )
 
 const (

@@ -115,15 +115,34 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Apply compiles cfg and swaps the new routes, auth, trusted proxies, status
-// token and body limit in atomically. On error nothing changes. Listen
-// address and timeouts need a restart.
-func (s *Server) Apply(cfg *config.Config) error {
+// Routes is a compiled route table (with the auth, trusted proxies, status
+// token and body limit it carries), ready for Install.
+type Routes struct{ t *table }
+
+// Compile builds cfg's route table and changes nothing: a reload compiles
+// the routes and builds the destinations before it swaps either. Every
+// problem is named by its YAML path.
+func Compile(cfg *config.Config) (*Routes, error) {
 	t, err := compile(cfg)
 	if err != nil {
-		return fmt.Errorf("compile routes: %w", err)
+		return nil, fmt.Errorf("compile routes: %w", err)
 	}
-	s.table.Store(t)
+	return &Routes{t: t}, nil
+}
+
+// Install swaps the routes, auth, trusted proxies, status token and body
+// limit of rt in at once: a request is answered wholly by the old table or
+// wholly by the new. Listen address and timeouts need a restart.
+func (s *Server) Install(rt *Routes) { s.table.Store(rt.t) }
+
+// Apply compiles cfg and installs it (Compile, then Install). On error
+// nothing changes.
+func (s *Server) Apply(cfg *config.Config) error {
+	rt, err := Compile(cfg)
+	if err != nil {
+		return err
+	}
+	s.Install(rt)
 	return nil
 }
 

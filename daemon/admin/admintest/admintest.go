@@ -167,6 +167,7 @@ func Start(t testing.TB, opts Options) *Env {
 func Destination(name, url string) relay.Destination {
 	return relay.Destination{
 		Name: name, URL: url, Timeout: 2 * time.Second, MaxRedirects: 5, Concurrency: 2, Enabled: true,
+		BreakerFailures: 3, FailingAfter: 5, // SPEC.md's defaults: relay applies none
 		Retry: relay.RetryPolicy{
 			InitialInterval: 5 * time.Millisecond, Multiplier: 2, MaxInterval: 20 * time.Millisecond,
 			MaxElapsed: time.Hour, OnStatus: []relay.StatusRange{{Lo: 500, Hi: 599}},

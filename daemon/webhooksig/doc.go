@@ -8,5 +8,7 @@
 // tolerance from now; a signature header may list several signatures, of
 // which only v1 ones count.
 //
-// It imports nothing of relayd's.
+// It imports nothing of relayd's. It lives under daemon/ rather than
+// relay/ so that ingress imports nothing under relay/; being a leaf, it is
+// the one package under daemon/ that relay may import (daemon/imports_test.go).
 package webhooksig

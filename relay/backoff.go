@@ -26,16 +26,7 @@ func backoffInterval(p RetryPolicy, attempt int) time.Duration {
 		Stop:                backoff.Stop,
 		Clock:               backoff.SystemClock,
 	}
-	if b.InitialInterval <= 0 {
-		b.InitialInterval = backoff.DefaultInitialInterval
-	}
-	if b.Multiplier < 1 {
-		b.Multiplier = 1
-	}
-	if b.MaxInterval <= 0 {
-		b.MaxInterval = 24 * time.Hour
-	}
-	b.Reset()
+	b.Reset() // the policy was checked when its destination was built
 	var d time.Duration
 	for range min(max(attempt, 1), maxBackoffSteps) {
 		d = b.NextBackOff()
