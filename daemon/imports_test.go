@@ -58,11 +58,6 @@ func TestImportsPointOneWay(t *testing.T) {
 		checked++
 		for _, dep := range fields[1:] {
 			rel, ours := strings.CutPrefix(dep, mod+"/")
-			// An internal package is part of its parent (Go lets no
-			// other package import it): queue/internal/wal is queue.
-			if parent, _, internal := strings.Cut(rel, "/internal/"); internal {
-				rel = parent
-			}
 			if !ours || rel == pkg {
 				continue
 			}
