@@ -4,15 +4,23 @@
 // messages by idempotency key, ordering key or tracing id (keyindex.go),
 // ordering chains, retention, and the key layout in Badger (layout.go).
 //
-// An Enqueue is durable by its record in the journal (internal/wal: one
-// pwrite and one fdatasync per group, journal_ingest.go), replayed at Open
-// for whatever Badger lost. One writer goroutine owns every Badger write
-// and group-commits concurrent requests into one Badger transaction
-// (writer.go); a syncer goroutine fsyncs Badger's files once for every
-// batch committed meanwhile that is not a journaled Enqueue, and only then
-// answers, so every acknowledged write is on disk. Leases of deliveries in flight live
-// only in memory (schedule.go): a crash forgets them and the delivery is due
-// again (at least once).
+// One log (records.go): every durable change — an Enqueue, a delivery's
+// outcome, a Replay or Purge (their targets resolved), a pause or resume,
+// a retention sweep's expiries — is one logical, idempotent record in the
+// journal (internal/wal), and is acknowledged once that record is
+// fdatasynced, one pwrite and one fdatasync per group of concurrent writes
+// (journal_ingest.go). The writer goroutine applies the same records to
+// Badger meanwhile, group-committed into one transaction (writer.go); each
+// write but an Enqueue without an idempotency key also waits for its
+// apply, and every read first waits until what was journaled is applied,
+// so a read sees every write that returned before it. Badger's own files
+// are synced only at a checkpoint, when a journal segment is released
+// (walsync.go), and Open re-applies every record after the last one Badger
+// holds. Purge and Replay share their loop (targets.go); the index writes
+// live in index.go.
+//
+// Leases of deliveries in flight live only in memory (lease.go): a crash
+// forgets them and the delivery is due again (at least once).
 //
 // The disk limits (space.go): Enqueue is refused (ErrFull, as a
 // *FullError naming the limit) once storage.max_disk or storage.min_free

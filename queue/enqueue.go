@@ -163,23 +163,6 @@ func (b *batch) messageDeliveries(d *deliveryRec) []*deliveryRec {
 	return out
 }
 
-// setState moves d to st, keeping the state index and counters in step. An
-// implicit d gets its state-index entry now (the caller writes its record).
-func (b *batch) setState(d *deliveryRec, st State) {
-	if d.State == st && !d.implicit {
-		return
-	}
-	if !d.implicit {
-		b.del(stateIndexKey(d.Destination, d.State, d.receivedAt, d.MessageID))
-	}
-	if d.State != st {
-		b.addCount(d.Destination, d.State, -1)
-		b.addCount(d.Destination, st, 1)
-	}
-	d.State, d.implicit = st, false
-	b.set(stateIndexKey(d.Destination, st, d.receivedAt, d.MessageID), nil)
-}
-
 // NewID returns a message id: 32 characters [0-9a-z]. The first 10 are the
 // current unix milliseconds in base 36, so ids sort by time; the rest come
 // from crypto/rand (22 characters, ~113 bits).

@@ -36,9 +36,6 @@ const (
 	pfxDelivery = 'd'
 	pfxSchedule = 's'
 	pfxChain    = 'o'
-	// pfxReceived was a received-time index, "r at id", redundant since ids
-	// start with the receipt time; Open drops what an older store holds.
-	pfxReceived = 'r'
 	pfxStateIdx = 't'
 	pfxExpiry   = 'x'
 	pfxIdem     = 'i'

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // List walks message records in id order, which is receipt order only to
@@ -62,35 +60,5 @@ func TestListPagesThroughOneMillisecond(t *testing.T) {
 	}
 	if len(sums) != 31 {
 		t.Fatalf("since inside the millisecond: %d messages, want 31", len(sums))
-	}
-}
-
-// A store written before ids carried the receipt time had a received-time
-// index; Open drops it, since nothing deletes it any more.
-func TestOpenDropsTheOldReceivedTimeIndex(t *testing.T) {
-	dir := t.TempDir()
-	s := openTest(t, dir, nil)
-	id := enqueue(t, s, msg("r", "d"))
-	err := s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(append(putTime([]byte{pfxReceived}, time.Now()), id...), nil)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s = openTest(t, dir, nil)
-	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxReceived}})
-		defer it.Close()
-		if it.Rewind(); it.Valid() {
-			t.Errorf("received-time index entry %q left after Open", it.Item().Key())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sums, err := s.List(Filter{}); err != nil || len(sums) != 1 || sums[0].Message.ID != id {
-		t.Fatalf("list after Open: %v %v", sums, err)
 	}
 }

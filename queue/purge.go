@@ -47,18 +47,9 @@ func (b *batch) purgeMessage(t target, f Filter) int {
 	if n == 0 {
 		return 0
 	}
-	newExp, hasExp := expiryOf(keep)
-	if hadExp && (!hasExp || !newExp.Equal(oldExp)) {
-		b.del(expiryKey(oldExp, t.id))
-	}
+	b.moveExpiry(t.id, oldExp, hadExp, keep)
 	if len(keep) == 0 {
 		b.deleteMessage(t.id)
-		return n
-	}
-	if hasExp && (!hadExp || !newExp.Equal(oldExp)) {
-		k := expiryKey(newExp, t.id)
-		b.set(k, nil)
-		b.after(func(error) { b.s.lowerSweep(k) })
 	}
 	return n
 }

@@ -33,9 +33,7 @@ func (b *batch) replayMessage(t target, f Filter, now time.Time) int {
 		b.replay(d, now)
 		n++
 	}
-	if n > 0 && hadExp {
-		b.del(expiryKey(oldExp, t.id))
-	}
+	b.moveExpiry(t.id, oldExp, hadExp, all)
 	return n
 }
 

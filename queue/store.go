@@ -135,10 +135,6 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
-	if err := dropReceivedIndex(db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
-	}
 	s := &Store{
 		opts: opts, log: log, db: db,
 		reqs:      make(chan *request, maxBatchRequests),
@@ -177,26 +173,6 @@ func Open(opts Options) (*Store, error) {
 	s.refreshSize() // with the journal's segment
 	go s.runJournal()
 	return s, nil
-}
-
-// dropReceivedIndex removes the received-time index an older store has
-// (layout.go): nothing reads or deletes it any more.
-func dropReceivedIndex(db *badger.DB) error {
-	found := false
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxReceived}})
-		defer it.Close()
-		it.Rewind()
-		found = it.Valid()
-		return nil
-	})
-	if err == nil && found {
-		err = db.DropPrefix([]byte{pfxReceived})
-	}
-	if err != nil {
-		return fmt.Errorf("drop the old received-time index: %w", err)
-	}
-	return nil
 }
 
 // load reads the persisted counters, paused set and sequence.
