@@ -16,8 +16,11 @@
 // so a read sees every write that returned before it. Badger's own files
 // are synced only at a checkpoint, when a journal segment is released
 // (walsync.go), and Open re-applies every record after the last one Badger
-// holds. Purge and Replay share their loop (targets.go); the index writes
-// live in index.go.
+// holds. The writer also runs each batch's effects on in-memory state
+// (leases, cursors, counts, wake-ups) before it answers; the queue's
+// long-lived goroutines are the journal's group commit, the writer and
+// maintenance. Purge and Replay share their loop (targets.go); the index
+// writes live in index.go.
 //
 // Leases of deliveries in flight live only in memory (lease.go): a crash
 // forgets them and the delivery is due again (at least once).

@@ -206,7 +206,7 @@ func (s *Store) replayJournal(recs []wal.Record) error {
 	if err := s.applyRecords(todo); err != nil {
 		return fmt.Errorf("replay journal: %w", err)
 	}
-	// Persist the seq reached, and sync Badger (the syncer syncs after
+	// Persist the seq reached, and sync Badger (the writer syncs after
 	// any write that is not journaled): a record in Badger after a crash
 	// may still be only in the page cache.
 	last = max(last, applied)

@@ -21,12 +21,7 @@ const sizeInterval = 5 * time.Second
 
 func (s *Store) runMaintenance() {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-s.stop
-		cancel()
-	}()
+	ctx := s.stopped
 	gc := time.NewTicker(s.opts.GCInterval)
 	defer gc.Stop()
 	size := time.NewTicker(min(sizeInterval, s.opts.GCInterval))

@@ -57,12 +57,12 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	db   *badger.DB
-	wal  logFiles // used by the syncer goroutine only
+	wal  logFiles // used by the writer goroutine only
 
 	journal        *wal.Log
 	jreqs          chan *journalReq // Enqueue → journal goroutine
 	jdone          chan struct{}    // closed when the journal goroutine ends
-	journalApplied uint64           // highest journal seq applied; syncer (load, before)
+	journalApplied uint64           // highest journal seq applied; writer (load, before)
 	journalWritten atomic.Uint64    // highest journal seq written
 	journalBroken  atomic.Bool      // an acknowledged Enqueue failed to apply
 	applied        struct {         // highest journal seq the writer is done with
@@ -74,14 +74,16 @@ type Store struct {
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
-	mu        sync.RWMutex
-	closed    bool
-	reqs      chan *request
-	committed chan *committedBatch // writer → syncer
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	once      sync.Once
-	cerr      error
+	mu     sync.RWMutex
+	closed bool
+	reqs   chan *request
+	// stopped ends when Close begins: maintenance stops, and a value-log
+	// GC in progress is abandoned.
+	stopped context.Context
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+	cerr    error
 
 	destsMu sync.Mutex
 	dests   map[string]*destState
@@ -137,17 +139,16 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{
 		opts: opts, log: log, db: db,
-		reqs:      make(chan *request, maxBatchRequests),
-		jreqs:     make(chan *journalReq, maxBatchRequests),
-		jdone:     make(chan struct{}),
-		committed: make(chan *committedBatch, 64),
-		stop:      make(chan struct{}),
-		dests:     map[string]*destState{},
-		counts:    map[string]storedCounts{},
-		shown:     map[string]storedCounts{},
-		paused:    map[string]string{},
+		reqs:   make(chan *request, maxBatchRequests),
+		jreqs:  make(chan *journalReq, maxBatchRequests),
+		jdone:  make(chan struct{}),
+		dests:  map[string]*destState{},
+		counts: map[string]storedCounts{},
+		shown:  map[string]storedCounts{},
+		paused: map[string]string{},
 	}
 	s.applied.cond = sync.NewCond(&s.applied.mu)
+	s.stopped, s.stop = context.WithCancel(context.Background())
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
@@ -160,10 +161,9 @@ func Open(opts Options) (*Store, error) {
 	s.refreshFree()
 	s.refreshSize()
 	s.space.checked.Store(time.Now().UnixNano())
-	s.wg.Add(3)
-	go s.runWriter()
 	s.wal = logFiles{dir: opts.Dir, fsync: opts.walFsync}
-	go s.runSyncer()
+	s.wg.Add(2)
+	go s.runWriter()
 	go s.runMaintenance()
 	if err := s.replayJournal(recs); err != nil {
 		close(s.jdone)
@@ -222,7 +222,7 @@ func (s *Store) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		close(s.jreqs)
-		close(s.stop)
+		s.stop()
 		s.mu.Unlock()
 		<-s.jdone     // the journal has passed every Enqueue on
 		close(s.reqs) // the writer answers what is queued, then exits

@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-// logFiles makes Badger's write-ahead files durable for the syncer: the
+// logFiles makes Badger's write-ahead files durable at a checkpoint: the
 // memtable WALs (*.mem) and the value-log files (*.vlog). It replaces
 // db.Sync(), for two reasons:
 //
@@ -196,19 +196,4 @@ func (w *logFiles) forget(present map[string]bool) {
 // close closes the descriptors kept open.
 func (w *logFiles) close() {
 	w.forget(nil)
-}
-
-func fsyncFile(path string) error {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil // flushed to an SSTable and deleted meanwhile: durable
-	}
-	if err != nil {
-		return fmt.Errorf("open WAL %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("fsync WAL %s: %w", path, err)
-	}
-	return nil
 }

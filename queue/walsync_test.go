@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,7 +159,7 @@ func TestSyncCoversRotatedMemtables(t *testing.T) {
 }
 
 // enqueueUnjournaled applies m through the writer as a write that is not an
-// Enqueue: it is durable only once the syncer has synced Badger's files.
+// Enqueue: it is durable only once the writer has synced Badger's files.
 func enqueueUnjournaled(s *Store, m *Message) error {
 	m.ID, m.ReceivedAt = NewID(), time.Now()
 	rec := encodeMessage(m)
@@ -166,4 +167,20 @@ func enqueueUnjournaled(s *Store, m *Message) error {
 		b.enqueue(m, rec)
 		return nil
 	})
+}
+
+// fsyncFile fsyncs path, as the observed syncs in these tests do.
+func fsyncFile(path string) error {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil // flushed to an SSTable and deleted meanwhile: durable
+	}
+	if err != nil {
+		return fmt.Errorf("open WAL %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync WAL %s: %w", path, err)
+	}
+	return nil
 }

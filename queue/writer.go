@@ -60,17 +60,17 @@ func handOver[T any](s *Store, ctx context.Context, ch chan<- T, v T) error {
 	}
 }
 
-// runWriter applies batches of requests and commits them; runSyncer syncs
-// and answers them. The two overlap: while one fsync runs, the writer
-// commits the requests that arrived meanwhile, and the next fsync covers
-// them all.
+// runWriter is the apply goroutine: it takes every request waiting,
+// applies them in one batch, commits, syncs Badger when the batch holds a
+// write the journal does not (Open's re-apply), then runs the batch's
+// effects on in-memory state and answers. A journaled batch needs no sync:
+// its records are durable already, and Badger is synced at checkpoints.
 func (s *Store) runWriter() {
 	defer s.wg.Done()
-	defer close(s.committed)
 	defer s.writerDone()
 	for req := range s.reqs {
 		reqs := gather(make([]*request, 0, 16), req, s.reqs, func(r *request) int { return r.bytes })
-		s.committed <- s.runBatch(reqs)
+		s.settle(s.runBatch(reqs))
 	}
 }
 
@@ -94,7 +94,7 @@ func gather[T any](group []T, first T, ch <-chan T, size func(T) int) []T {
 	return group
 }
 
-// committedBatch is a batch the writer is done with, waiting for its fsync.
+// committedBatch is a batch the writer has committed (or failed), to settle.
 type committedBatch struct {
 	reqs    []*request
 	errs    []error // per request
@@ -165,75 +165,46 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 	return cb
 }
 
-// runSyncer takes every committed batch waiting, syncs once for all of
-// them (Options.Sync), then runs their effects and answers their requests.
-func (s *Store) runSyncer() {
-	defer s.wg.Done()
-	var group []*committedBatch
-	for cb := range s.committed {
-		group = append(group[:0], cb)
-	drain:
-		for {
-			select {
-			case more, ok := <-s.committed:
-				if !ok {
-					break drain
-				}
-				group = append(group, more)
-			default:
-				break drain
-			}
-		}
-		s.syncGroup(group)
-		clear(group)
-	}
-}
-
-func (s *Store) syncGroup(group []*committedBatch) {
+// settle syncs a committed batch when it needs it, runs its effects and
+// answers its requests, then checkpoints the journal.
+func (s *Store) settle(cb *committedBatch) {
 	var syncErr error
-	var appliedSeq uint64 // the highest journal seq done with, applied or failed
 	synced := false
-	for _, cb := range group {
-		if cb.needSync && s.opts.Sync {
-			syncErr, synced = s.syncBadger(), true
-			break
-		}
+	if cb.needSync && s.opts.Sync {
+		syncErr, synced = s.syncBadger(), true
 	}
-	for _, cb := range group {
-		err := cb.err
-		if err == nil && cb.needSync {
-			err = syncErr
-		}
+	err := cb.err
+	if err == nil && cb.needSync {
+		err = syncErr
+	}
+	if err != nil {
+		s.lastErr.Store(&err)
+		s.log.Error("queue write failed", "err", err, "requests", len(cb.reqs))
+	} else if cb.wrote && s.lastErr.Load() != nil {
+		s.lastErr.Store(nil)
+	}
+	if cb.err == nil {
+		s.journalApplied = max(s.journalApplied, cb.journalSeq)
+	}
+	// Counters and leases change together under countsMu, so Counts
+	// never shows a delivery both in flight and finished.
+	s.countsMu.Lock()
+	for _, d := range cb.deltas {
+		s.showCounts(d)
+	}
+	for _, fx := range cb.effects {
+		fx(err)
+	}
+	s.countsMu.Unlock()
+	for i, r := range cb.reqs {
 		if err != nil {
-			s.lastErr.Store(&err)
-			s.log.Error("queue write failed", "err", err, "requests", len(cb.reqs))
-		} else if cb.wrote && s.lastErr.Load() != nil {
-			s.lastErr.Store(nil)
-		}
-		if cb.err == nil {
-			s.journalApplied = max(s.journalApplied, cb.journalSeq)
-		}
-		appliedSeq = max(appliedSeq, cb.journalDone)
-		// Counters and leases change together under countsMu, so Counts
-		// never shows a delivery both in flight and finished.
-		s.countsMu.Lock()
-		for _, d := range cb.deltas {
-			s.showCounts(d)
-		}
-		for _, fx := range cb.effects {
-			fx(err)
-		}
-		s.countsMu.Unlock()
-		for i, r := range cb.reqs {
-			if err != nil {
-				r.done <- err
-			} else {
-				r.done <- cb.errs[i]
-			}
+			r.done <- err
+		} else {
+			r.done <- cb.errs[i]
 		}
 	}
-	if appliedSeq > 0 {
-		s.appliedTo(appliedSeq) // after the effects: reads see the wake-ups' state
+	if cb.journalDone > 0 {
+		s.appliedTo(cb.journalDone) // after the effects: reads see the wake-ups' state
 	}
 	s.checkpoint(synced && syncErr == nil)
 }
@@ -451,7 +422,7 @@ func (b *batch) commitTxn() {
 	b.txn = b.s.db.NewTransaction(true)
 }
 
-// finish commits the last txn; the syncer syncs.
+// finish commits the last txn; settle syncs when needed.
 func (b *batch) finish() error {
 	if b.err == nil && (b.count > 0 || len(b.delta) > 0 || b.seqDirty || b.journalDirty) {
 		b.commitTxn()
