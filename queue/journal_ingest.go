@@ -99,6 +99,27 @@ func (s *Store) writerDone() {
 	s.applied.mu.Unlock()
 }
 
+// syncedTo records that the journal's fdatasync of every record up to seq
+// is done (or failed: its callers get the error).
+func (s *Store) syncedTo(seq uint64) {
+	s.synced.mu.Lock()
+	s.synced.seq = max(s.synced.seq, seq)
+	s.synced.cond.Broadcast()
+	s.synced.mu.Unlock()
+}
+
+// waitSynced waits until the journal's fdatasync covers seq, so that the
+// writer shows a change (effects, answers, reads) only once it is durable.
+// It costs the writer nothing: the journal hands it the next group only
+// after this one's fdatasync.
+func (s *Store) waitSynced(seq uint64) {
+	s.synced.mu.Lock()
+	for s.synced.seq < seq {
+		s.synced.cond.Wait()
+	}
+	s.synced.mu.Unlock()
+}
+
 // runJournal writes each group of waiting Enqueues to the journal, passes
 // them to the writer, and syncs the journal while the writer applies them.
 // It closes jdone once jreqs is closed and everything is passed on.
@@ -138,6 +159,7 @@ func (s *Store) journalGroup(group []*journalReq, entries []wal.Entry) {
 	}
 	start := time.Now()
 	err = s.journal.Sync()
+	s.syncedTo(first + uint64(len(group)) - 1)
 	if s.opts.OnGroupCommit != nil {
 		s.reportGroup(group, start)
 	}

@@ -71,6 +71,11 @@ type Store struct {
 		seq  atomic.Uint64
 		done bool // the writer has exited
 	}
+	synced struct { // highest journal seq whose group's fdatasync is done
+		mu   sync.Mutex
+		cond *sync.Cond
+		seq  uint64
+	}
 
 	// mu guards closed: readers and submitters hold it shared, Close
 	// exclusively, so nothing touches Badger once it is closing.
@@ -139,7 +144,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{
 		opts: opts, log: log, db: db,
-		reqs:   make(chan *request, maxBatchRequests),
+		reqs:   make(chan *request, 2*maxBatchRequests), // a whole journal group while the writer waits for its sync
 		jreqs:  make(chan *journalReq, maxBatchRequests),
 		jdone:  make(chan struct{}),
 		dests:  map[string]*destState{},
@@ -148,6 +153,7 @@ func Open(opts Options) (*Store, error) {
 		paused: map[string]string{},
 	}
 	s.applied.cond = sync.NewCond(&s.applied.mu)
+	s.synced.cond = sync.NewCond(&s.synced.mu)
 	s.stopped, s.stop = context.WithCancel(context.Background())
 	if err := s.load(); err != nil {
 		db.Close()

@@ -168,6 +168,9 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 // settle syncs a committed batch when it needs it, runs its effects and
 // answers its requests, then checkpoints the journal.
 func (s *Store) settle(cb *committedBatch) {
+	if cb.journalDone > 0 {
+		s.waitSynced(cb.journalDone)
+	}
 	var syncErr error
 	synced := false
 	if cb.needSync && s.opts.Sync {
