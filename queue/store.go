@@ -64,7 +64,7 @@ type Store struct {
 	jdone          chan struct{}    // closed when the journal goroutine ends
 	journalApplied uint64           // highest journal seq applied; writer (load, before)
 	journalWritten atomic.Uint64    // highest journal seq written
-	journalBroken  atomic.Bool      // an acknowledged Enqueue failed to apply
+	journalBroken  atomic.Bool      // a journaled write failed to apply
 	applied        struct {         // highest journal seq the writer is done with
 		mu   sync.Mutex
 		cond *sync.Cond
@@ -254,7 +254,7 @@ func (s *Store) Writable() error {
 		return fmt.Errorf("last queue write: %w", *p)
 	}
 	if s.journalBroken.Load() {
-		return errors.New("an acknowledged message failed to reach the queue's index; the journal keeps it and a restart applies it")
+		return errors.New("an acknowledged write failed to reach the queue's index; the journal keeps it and a restart applies it")
 	}
 	return s.fullErr()
 }

@@ -152,9 +152,10 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 	// longer owed against storage.min_free (space.go).
 	s.space.settled.Add(written)
 	if err != nil && done > 0 {
-		// Acknowledged Enqueues failed to apply: the journal alone holds
-		// them. Claim no more journal progress (no keyJournal, no segment
-		// released) until a restart replays them.
+		// Journaled writes failed to apply (an Enqueue acknowledged
+		// already): the journal alone holds them. Claim no more journal
+		// progress (no keyJournal, no segment released) until a restart
+		// re-applies them.
 		s.journalBroken.Store(true)
 	}
 	cb := &committedBatch{reqs: reqs, errs: errs, err: err, effects: b.effects, deltas: b.deltas, wrote: b.committed,
