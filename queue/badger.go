@@ -67,7 +67,7 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	o.BlockCacheSize = 16 << 20
 	o.IndexCacheSize = 8 << 20
 	o.ValueThreshold = 128
-	o.ValueLogFileSize = 64 << 20
+	o.ValueLogFileSize = 16 << 20
 	o.Compression = options.None
 	return o
 }
@@ -124,14 +124,25 @@ func dirSize(dir string) (int64, error) {
 }
 
 // runValueLogGC rewrites value-log files until Badger finds none worth it.
+// Each rewrite runs on the writer goroutine, between batches: a rewrite
+// reads the memtable's max version unlocked against Badger's own write
+// goroutine (DB.MaxVersion against memTable.Put, a data race under
+// -race), and with no commit of ours in flight every Put before it is
+// ordered by the commit's wait.
 func (s *Store) runValueLogGC(ctx context.Context) {
 	for i := 0; i < 64 && ctx.Err() == nil; i++ {
-		err := s.db.RunValueLogGC(0.5)
-		if err == nil {
+		var gcErr error
+		if err := s.submit(ctx, 0, func(b *batch) error {
+			gcErr = b.s.db.RunValueLogGC(0.5)
+			return nil
+		}); err != nil {
+			return // closing
+		}
+		if gcErr == nil {
 			continue
 		}
-		if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
-			s.log.Warn("value log gc failed", "err", err)
+		if !errors.Is(gcErr, badger.ErrNoRewrite) && !errors.Is(gcErr, badger.ErrRejected) {
+			s.log.Warn("value log gc failed", "err", gcErr)
 		}
 		return
 	}
