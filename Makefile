@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # A static binary: no cgo in what we ship. Tests turn cgo back on for -race.
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all build run sink test vet bench torture fuzz clean
+.PHONY: all build run sink test vet bench bench-churn torture fuzz clean
 all: build
 
 build:
@@ -34,6 +34,12 @@ test: vet
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./queue/ ./relay/ ./daemon/ingress/
 	RELAYD_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./test/bench/
+
+# The disk across cycles of churn: the real binary takes ~200k callbacks a
+# cycle, delivers them and expires them (retention 1s); the store's size
+# prints per cycle (docs/BENCHMARKS.md). Some ten minutes; not in `make bench`.
+bench-churn: build
+	RELAYD_CHURN=1 $(GO) test -run '^$$' -bench Churn -benchtime 1x -timeout 60m ./test/bench/
 
 # The torture scenarios in full (kill -9 ×50 under load, a downstream outage
 # of minutes, a hung downstream, a max_disk burst, 1,000 slow connections);

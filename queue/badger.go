@@ -30,8 +30,13 @@ import (
 //     saves little and costs buffers on every flush and compaction.
 //   - BlockCacheSize 16 MiB, IndexCacheSize 8 MiB: bound the caches; indexes
 //     and blooms of cold tables are read on demand.
-//   - ValueLogFileSize 64 MiB: value-log GC rewrites small files, and a fresh
-//     file is not a 2 GiB sparse mmap.
+//   - ValueLogFileSize 16 MiB: value-log GC never rewrites the file being
+//     written, so it bounds what deleted messages leave on disk once the
+//     queue empties (reclaim.go); under storage.max_disk: 64MiB a 64 MiB
+//     file was all of the value log and a purge freed nothing. GC
+//     rewrites small files, and a fresh file is not a 2 GiB sparse mmap.
+//     Rotating four times as often costs a truncate and a new mmap per
+//     16 MiB (docs/BENCHMARKS.md for the ingest figures).
 //   - NumLevelZeroTables 8 / stall 20, NumCompactors 2. Every memtable
 //     holds new keys of each index (message, schedule, counters), so
 //     every L0 table spans most of the key space, and an L0 → base-level

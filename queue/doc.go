@@ -15,6 +15,11 @@
 // is reached, each counted as its last reading plus every byte admitted
 // since, so a burst cannot run past either between readings.
 //
+// Deleting (retention, purge) gives the disk back (reclaim.go): once
+// enough is deleted and ingest is quiet, maintenance flushes Badger's
+// memtables, compacts the LSM tree and runs value-log GC, which Badger
+// alone would not do for a queue that has gone quiet.
+//
 // The store directory is 0700 and its files 0600 (private.go): it holds
 // bodies and headers uncensored.
 //
