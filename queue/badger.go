@@ -133,12 +133,17 @@ func dirSize(dir string) (int64, error) {
 // reads the memtable's max version unlocked against Badger's own write
 // goroutine (DB.MaxVersion against memTable.Put, a data race under
 // -race), and with no commit of ours in flight every Put before it is
-// ordered by the commit's wait.
+// ordered by the commit's wait. A rewrite moves live values into the
+// value-log head and deletes the old file without syncing them first; the
+// request then writes (a delete of the reclaim marker) so that the syncer
+// syncs the moved values with its batch, as it does any outcome.
 func (s *Store) runValueLogGC(ctx context.Context) {
 	for i := 0; i < 64 && ctx.Err() == nil; i++ {
 		var gcErr error
 		if err := s.submit(ctx, 0, func(b *batch) error {
-			gcErr = b.s.db.RunValueLogGC(0.5)
+			if gcErr = b.s.db.RunValueLogGC(0.5); gcErr == nil {
+				b.del(keyReclaim)
+			}
 			return nil
 		}); err != nil {
 			return // closing
