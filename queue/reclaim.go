@@ -46,8 +46,9 @@ import (
 //     a tenth of the writer's time at most.
 
 // keyReclaim is the marker reclaim drops. 0xff sorts after every other
-// prefix (layout.go), so no table below L0 holds it and dropping it
-// rewrites nothing but L0.
+// prefix (layout.go), so below L0 only the last table of a level can hold
+// it (the deletes runValueLogGC writes), and dropping it rewrites L0 and
+// at most those tables.
 var keyReclaim = []byte{0xff, 'r', 'e', 'c', 'l', 'a', 'i', 'm'}
 
 // quietRate is the ingest rate (record bytes per second) under which
