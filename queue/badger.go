@@ -30,8 +30,13 @@ import (
 //     saves little and costs buffers on every flush and compaction.
 //   - BlockCacheSize 16 MiB, IndexCacheSize 8 MiB: bound the caches; indexes
 //     and blooms of cold tables are read on demand.
-//   - ValueLogFileSize 64 MiB: value-log GC rewrites small files, and a fresh
-//     file is not a 2 GiB sparse mmap.
+//   - ValueLogFileSize 16 MiB: value-log GC never rewrites the file being
+//     written, so it bounds what deleted messages leave on disk once the
+//     queue empties (reclaim.go); under storage.max_disk: 64MiB a 64 MiB
+//     file was all of the value log and a purge freed nothing. GC
+//     rewrites small files, and a fresh file is not a 2 GiB sparse mmap.
+//     Rotating four times as often costs a truncate and a new mmap per
+//     16 MiB (docs/BENCHMARKS.md for the ingest figures).
 //   - NumLevelZeroTables 8 / stall 20, NumCompactors 2. Every memtable
 //     holds new keys of each index (message, schedule, counters), so
 //     every L0 table spans most of the key space, and an L0 → base-level
@@ -68,7 +73,7 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	o.BlockCacheSize = 16 << 20
 	o.IndexCacheSize = 8 << 20
 	o.ValueThreshold = 128
-	o.ValueLogFileSize = 64 << 20
+	o.ValueLogFileSize = 16 << 20
 	o.Compression = options.None
 	return o
 }
@@ -127,14 +132,30 @@ func dirSize(dir string) (int64, error) {
 }
 
 // runValueLogGC rewrites value-log files until Badger finds none worth it.
+// Each rewrite runs on the writer goroutine, between batches: a rewrite
+// reads the memtable's max version unlocked against Badger's own write
+// goroutine (DB.MaxVersion against memTable.Put, a data race under
+// -race), and with no commit of ours in flight every Put before it is
+// ordered by the commit's wait. A rewrite moves live values into the
+// value-log head and deletes the old file without syncing them first; the
+// request then writes (a delete of the reclaim marker) so that the syncer
+// syncs the moved values with its batch, as it does any outcome.
 func (s *Store) runValueLogGC(ctx context.Context) {
 	for i := 0; i < 64 && ctx.Err() == nil; i++ {
-		err := s.db.RunValueLogGC(0.5)
-		if err == nil {
+		var gcErr error
+		if err := s.submit(ctx, 0, func(b *batch) error {
+			if gcErr = b.s.db.RunValueLogGC(0.5); gcErr == nil {
+				b.del(keyReclaim)
+			}
+			return nil
+		}); err != nil {
+			return // closing
+		}
+		if gcErr == nil {
 			continue
 		}
-		if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
-			s.log.Warn("value log gc failed", "err", err)
+		if !errors.Is(gcErr, badger.ErrNoRewrite) && !errors.Is(gcErr, badger.ErrRejected) {
+			s.log.Warn("value log gc failed", "err", gcErr)
 		}
 		return
 	}

@@ -34,6 +34,11 @@
 // OldestUnfinished (three Seeks per destination); Options.OnGroupCommit
 // reports each journal group's size and fsync time.
 //
+// Deleting (retention, purge) gives the disk back (reclaim.go): once
+// enough is deleted and ingest is quiet, maintenance flushes Badger's
+// memtables, compacts the LSM tree and runs value-log GC, which Badger
+// alone would not do for a queue that has gone quiet.
+//
 // The store directory is 0700 and its files 0600 (private.go): it holds
 // bodies and headers uncensored.
 //

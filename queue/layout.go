@@ -26,6 +26,8 @@ import (
 //	p dest                        → destination is paused → reason ("" = operator, "gone")
 //	q                             → last ordering-chain sequence number
 //	j                             → highest journal seq applied (journal_ingest.go)
+//	0xff "reclaim"                → marker, written and dropped to flush the
+//	                                memtables (reclaim.go); never live for long
 //
 // "at" is a time as 8 big-endian bytes (unix nanoseconds with the sign bit
 // flipped) so byte order is time order and a Seek finds the earliest entry.

@@ -18,8 +18,10 @@ func (s *Store) Purge(f Filter) (int, error) {
 	}
 	if total > 0 {
 		// A store refusing for storage.max_disk looks again now rather
-		// than at the next request or tick.
+		// than at the next request or tick, and again once the space
+		// the purge freed is given back (reclaim.go).
 		s.refreshSize()
+		s.askReclaim()
 	}
 	return total, nil
 }

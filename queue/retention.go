@@ -26,12 +26,17 @@ func (s *Store) runMaintenance() {
 	defer gc.Stop()
 	size := time.NewTicker(min(sizeInterval, s.opts.GCInterval))
 	defer size.Stop()
+	s.sampleIngest(time.Now())
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-size.C:
 			s.refreshSize()
+			s.sampleIngest(time.Now())
+			s.maybeReclaim(ctx)
+		case <-s.reclaim.wake:
+			s.maybeReclaim(ctx)
 		case <-gc.C:
 			if n, err := s.sweep(time.Now()); err != nil && !errors.Is(err, ErrClosed) {
 				s.log.Warn("retention sweep failed", "err", err)
@@ -40,6 +45,7 @@ func (s *Store) runMaintenance() {
 			}
 			s.runValueLogGC(ctx)
 			s.refreshSize()
+			s.maybeReclaim(ctx)
 		}
 	}
 }
@@ -149,6 +155,7 @@ func (b *batch) deleteMessage(id string) {
 		b.fail("read message", err)
 		return
 	}
+	b.s.reclaim.deleted.Add(int64(len(v))) // an estimate: the batch may yet fail
 	for _, dest := range m.Destinations {
 		if d, ok := b.deliveryOf(id, dest, m); ok {
 			b.deleteDelivery(d, false)

@@ -109,6 +109,8 @@ type Store struct {
 
 	sweepMu     sync.Mutex
 	sweepCursor []byte // expiry keys below it are deleted
+
+	reclaim reclaimState // giving the disk back after deletions (reclaim.go)
 }
 
 // Open opens (creating if needed) the store in opts.Dir and starts its
@@ -152,6 +154,7 @@ func Open(opts Options) (*Store, error) {
 		shown:  map[string]storedCounts{},
 		paused: map[string]string{},
 	}
+	s.reclaim.wake = make(chan struct{}, 1)
 	s.applied.cond = sync.NewCond(&s.applied.mu)
 	s.synced.cond = sync.NewCond(&s.synced.mu)
 	s.stopped, s.stop = context.WithCancel(context.Background())
