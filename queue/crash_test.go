@@ -86,7 +86,7 @@ func TestKilledAnywhereComesBackWithEveryAcknowledgedWrite(t *testing.T) {
 	dir := t.TempDir()
 	enqueued := map[string]bool{}
 	outcomes := map[string]outcomeAck{}
-	for round := 0; round < 8; round++ {
+	for round := 0; round < 5; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
 		cmd.Stderr = os.Stderr
