@@ -241,8 +241,8 @@ func (s *Store) destsFor(f Filter) []string {
 	}
 	s.countsMu.Lock()
 	defer s.countsMu.Unlock()
-	out := make([]string, 0, len(s.shown))
-	for name := range s.shown {
+	out := make([]string, 0, len(s.counts))
+	for name := range s.counts {
 		out = append(out, name)
 	}
 	return out

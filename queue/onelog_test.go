@@ -249,3 +249,42 @@ func TestReadsSeeEveryWriteThatReturned(t *testing.T) {
 		}
 	}
 }
+
+// A batch too large for one Badger transaction commits in several; the
+// counters each commit persists include the ones before it in the batch,
+// so a reopened store counts what it holds.
+func TestCountersPersistedAcrossTheCommitsOfOneBatch(t *testing.T) {
+	dir := t.TempDir()
+	small := func(o *Options) { o.memTableSize = 1 << 20 } // small transactions
+	s := openTest(t, dir, small)
+	const n = 600
+	for i := 0; i < n; i++ {
+		enqueue(t, s, msg("r", "d"))
+	}
+	for _, l := range leaseAll(t, s, "d", time.Now()) {
+		complete(t, s, l, Delivered, time.Time{})
+	}
+	commits := 0
+	err := s.submit(context.Background(), 0, func(b *batch) error {
+		r := &targetsRec{now: time.Now(), state: StateDelivered}
+		ts, err := s.targets(Filter{State: StateDelivered})
+		r.targets = ts
+		n := b.applyTargets(recPurge, r)
+		commits = len(b.deltas) + 1
+		if n != len(ts) {
+			return errors.Join(err, fmt.Errorf("purged %d of %d", n, len(ts)))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commits < 2 {
+		t.Fatalf("the purge committed %d transactions: the test needs several", commits)
+	}
+	want := s.Counts()
+	s.Close()
+	if got := openTest(t, dir, small).Counts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("counts after reopen %v, before %v", got, want)
+	}
+}

@@ -93,11 +93,12 @@ type Store struct {
 	destsMu sync.Mutex
 	dests   map[string]*destState
 
-	// counts are the committed counters, owned by the writer, which
-	// persists them; shown are the same once synced (Counts, List).
-	counts   map[string]storedCounts
+	// counts are the per-destination counters, one set: what Counts
+	// shows and, plus a batch's changes, what the writer persists. Only
+	// the writer changes them (settle, under countsMu, once the batch's
+	// records are durable); others read them under countsMu.
 	countsMu sync.Mutex
-	shown    map[string]storedCounts
+	counts   map[string]storedCounts
 
 	pausedMu sync.Mutex
 	paused   map[string]string // paused destination → reason ("" = operator)
@@ -151,7 +152,6 @@ func Open(opts Options) (*Store, error) {
 		jdone:  make(chan struct{}),
 		dests:  map[string]*destState{},
 		counts: map[string]storedCounts{},
-		shown:  map[string]storedCounts{},
 		paused: map[string]string{},
 	}
 	s.reclaim.wake = make(chan struct{}, 1)
@@ -206,7 +206,6 @@ func (s *Store) load() error {
 					return fmt.Errorf("counts of %s: %w", name, err)
 				}
 				s.counts[name] = c
-				s.shown[name] = c
 			}
 		}
 		v, ok, err := txnGet(txn, keySeq)
@@ -267,8 +266,8 @@ func (s *Store) Counts() map[string]Counts {
 	s.caughtUp()
 	s.countsMu.Lock()
 	defer s.countsMu.Unlock()
-	out := make(map[string]Counts, len(s.shown))
-	for name, c := range s.shown {
+	out := make(map[string]Counts, len(s.counts))
+	for name, c := range s.counts {
 		out[name] = Counts{Pending: c.Pending, Retrying: c.Retrying, Dead: c.Dead, Delivered: c.Delivered}
 	}
 	// Deliveries in flight are stored as pending or retrying; show them as
@@ -293,7 +292,7 @@ func (s *Store) Counts() map[string]Counts {
 // Called with countsMu held.
 func (s *Store) showCounts(delta map[string]*storedCounts) {
 	for dest, d := range delta {
-		s.shown[dest] = s.shown[dest].plus(d)
+		s.counts[dest] = s.counts[dest].plus(d)
 	}
 }
 

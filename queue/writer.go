@@ -246,7 +246,10 @@ type batch struct {
 	size      int64 // estimated bytes in txn
 	committed bool  // a txn of this batch was committed
 	delta     map[string]*storedCounts
-	seqDirty  bool
+	// unshown sums the counter changes this batch has committed, which
+	// settle adds to s.counts (deltas) once the batch is done.
+	unshown  map[string]storedCounts
+	seqDirty bool
 	// journalSeq is the highest journal seq applied in this batch,
 	// persisted (keyJournal) with its writes when journalDirty.
 	journalSeq   uint64
@@ -387,7 +390,11 @@ func (b *batch) commitTxn() {
 		return
 	}
 	for dest, d := range b.delta {
-		if err := b.txn.Set(countsKey(dest), encodeCounts(b.s.counts[dest].plus(d))); err != nil {
+		// The writer alone changes s.counts (in settle): it reads them
+		// without countsMu.
+		u := b.unshown[dest]
+		stored := b.s.counts[dest].plus(&u).plus(d)
+		if err := b.txn.Set(countsKey(dest), encodeCounts(stored)); err != nil {
 			b.fail("write counts", err)
 		}
 	}
@@ -417,7 +424,10 @@ func (b *batch) commitTxn() {
 	b.committed = true
 	delta := b.delta
 	for dest, d := range delta {
-		b.s.counts[dest] = b.s.counts[dest].plus(d)
+		if b.unshown == nil {
+			b.unshown = map[string]storedCounts{}
+		}
+		b.unshown[dest] = b.unshown[dest].plus(d)
 	}
 	b.deltas = append(b.deltas, delta)
 	b.delta = map[string]*storedCounts{}
