@@ -16,6 +16,7 @@ server:
 destinations:
   - name: billing
     url: http://{{sink}}/billing
+    concurrency: 1 # one at a time: its events come in the order received
   - name: mailer
     url: http://{{sink}}/mailer
 routes:
