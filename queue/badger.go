@@ -43,22 +43,15 @@ import (
 //     compaction rewrites every base-level table it overlaps: nearly all
 //     of them. Compacting eight L0 tables at a time instead of two, from
 //     memtables twice as large, rewrites the base level an eighth as
-//     often. Measured with `queue BenchmarkEnqueueSync` (cpu-µs/msg: CPU
-//     time, which this shared machine's noise moves less than rates), per
-//     message over 1M enqueues: 50.2 µs with 8 MiB / 2 tables, 38.8–41.8
-//     with 16 MiB / 5, 31.4–32.8 with 16 MiB / 8 (12 tables: 33.6; 32 MiB
-//     memtables: −7% more for 32 MiB more memory). Peak
-//     anonymous RSS over 300k enqueues went down, 148 → 119 MB: fewer
-//     table builders alive. Reads merge up to eight L0 tables; their
-//     blooms keep point reads cheap, and LeaseComplete did not change.
+//     often (a third less CPU per enqueue, and less memory: fewer table
+//     builders alive; docs/BENCHMARKS.md has the figures). Reads merge up
+//     to eight L0 tables; their blooms keep point reads cheap.
 //   - SyncWrites off: every write is durable by the journal, and Badger's
 //     files are synced only at a checkpoint (walsync.go); with SyncWrites
 //     on, Badger would msync once per transaction.
 //   - DetectConflicts off: one goroutine writes, there is nothing to detect.
 //
-// Measured (300k enqueues of 500 B from 64 writers, 2 cores, RssAnon
-// sampled every 50 ms): ~119 MB anonymous RSS at the peak; the value-log
-// mmaps add page cache (file-backed, reclaimable) on top.
+// Memory measured with these options: docs/BENCHMARKS.md, "Memory".
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	o := badger.DefaultOptions(dir)
 	o.Logger = badgerLogger{log: log}
