@@ -21,7 +21,7 @@ STAGE       ?= bin/deb-root
 DEB_VERSION ?= $(shell VERSION='$(VERSION)' systemd/deb/version)
 NFPM        := $(GO) tool -modfile=systemd/deb/tools/go.mod nfpm
 
-.PHONY: all build run sink test vet bench bench-churn torture fuzz clean man install deb screenshot
+.PHONY: all build run sink test vet bench bench-wrk bench-backlog wrk bench-churn torture fuzz clean man install deb screenshot
 all: build
 
 build:
@@ -52,10 +52,29 @@ screenshot:
 	RELAYD_SCREENSHOT=$(abspath docs/img/status.png) $(GO) test -count=1 -run '^TestStatusPageInBrowser$$' -v ./test/e2e/ | grep -E '^(---|ok|FAIL)|screenshot'
 
 # Go benchmarks of every package, then the ingest ratio (relayd vs a no-op
-# fasthttp server under the same load) and end-to-end delivered/s.
-bench: build
+# fasthttp server under the same load) and end-to-end delivered/s, with the
+# Go load generator and with wrk.
+bench: build wrk
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./queue/ ./relay/ ./daemon/ingress/
 	RELAYD_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./test/bench/
+
+# wrk, the load generator of the issue #10 figures (Debian's package; a
+# no-op where it is installed already).
+wrk:
+	command -v wrk >/dev/null || apt-get install -y wrk
+
+# Ingest and end to end under wrk (-t1 -c64 -d5s, 512-byte POSTs): the no-op
+# server, the durable ceiling and relayd in alternating rounds, medians and
+# ratios (docs/BENCHMARKS.md, "Issue #10 targets, measured"). Some two minutes.
+bench-wrk: wrk
+	RELAYD_BENCH=1 $(GO) test -run '^$$' -bench '^BenchmarkWrk' -benchtime 1x -timeout 10m ./test/bench/
+
+# A backlog of 1,000,000 callbacks with the destination paused, then drained,
+# on the real binary: peak RssAnon, drain rate vs a 100k backlog, start to
+# accepting after kill -9, disk vs bodies. RELAYD_BACKLOG_MESSAGES and
+# RELAYD_BACKLOG_BASE make it smaller. Some five minutes; not in `make bench`.
+bench-backlog:
+	RELAYD_BACKLOG=1 $(GO) test -run '^$$' -bench '^BenchmarkBacklog$$' -benchtime 1x -timeout 60m ./test/bench/
 
 # The disk across cycles of churn: the real binary takes ~200k callbacks a
 # cycle, delivers them and expires them (retention 1s); the store's size
