@@ -50,6 +50,9 @@ type Options struct {
 	walFsync     func(path string) error
 	journalSeg   int64                 // journal segment size
 	failApply    func(seq uint64) bool // fails the apply of a journal record
+	// unreadable makes a version of a key fail to read, as a value whose
+	// value-log bytes a power cut lost (lostvalue.go).
+	unreadable func(key []byte, version uint64) bool
 }
 
 // Store is the durable queue.
@@ -65,6 +68,7 @@ type Store struct {
 	journalApplied uint64           // highest journal seq applied; writer (load, before)
 	journalWritten atomic.Uint64    // highest journal seq written
 	journalBroken  atomic.Bool      // a journaled write failed to apply
+	journalStarted bool             // Open got as far as starting the journal
 	applied        struct {         // highest journal seq the writer is done with
 		mu   sync.Mutex
 		cond *sync.Cond
@@ -179,6 +183,7 @@ func Open(opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
+	s.journalStarted = true
 	s.refreshSize() // with the journal's segment
 	go s.runJournal()
 	return s, nil
@@ -235,6 +240,7 @@ func (s *Store) Close() error {
 		<-s.jdone     // the journal has passed every Enqueue on
 		close(s.reqs) // the writer answers what is queued, then exits
 		s.wg.Wait()
+		s.markClean()
 		s.wal.close()
 		s.journal.Close()
 		if err := s.db.Close(); err != nil {
@@ -242,6 +248,24 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.cerr
+}
+
+// markClean records a clean stop as a checkpoint of every record applied:
+// Badger synced first, so the next Open applies none of them again. Not
+// after a failed write: the next Open re-applies from the last checkpoint.
+func (s *Store) markClean() {
+	if !s.journalStarted || s.journalBroken.Load() || s.lastErr.Load() != nil {
+		return
+	}
+	if s.opts.Sync {
+		if err := s.syncBadger(); err != nil {
+			s.log.Error("queue sync at close failed", "err", err)
+			return
+		}
+	}
+	if err := s.journal.MarkCheckpoint(s.journalApplied); err != nil {
+		s.log.Error("queue checkpoint at close failed", "err", err)
+	}
 }
 
 // Writable reports whether the store can accept writes (healthz).
