@@ -20,8 +20,8 @@
 // kept key from its last readable version (lostvalue.go). The writer also
 // runs each batch's effects on in-memory state (leases, cursors, counts,
 // wake-ups) before it answers; the queue's long-lived goroutines are the
-// journal's group commit, the writer and maintenance. Purge and Replay share their loop (targets.go); the index
-// writes live in index.go.
+// journal's group commit, the writer and maintenance. Purge and Replay
+// share their loop (targets.go); the index writes live in index.go.
 //
 // Leases of deliveries in flight live only in memory (lease.go): a crash
 // forgets them and the delivery is due again (at least once).
