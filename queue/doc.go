@@ -19,7 +19,7 @@
 // (the journal keeps its seq), reading a value a power cut lost under a
 // kept key from its last readable version (lostvalue.go). The writer also
 // runs each batch's effects on in-memory state (leases, cursors, counts,
-// wake-ups) before it answers; the queue's long-lived goroutines are the
+// the paused set, the sweep position, wake-ups) before it answers; the queue's long-lived goroutines are the
 // journal's group commit, the writer and maintenance. Purge and Replay
 // share their loop (targets.go); the index writes live in index.go.
 //

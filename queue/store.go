@@ -104,16 +104,17 @@ type Store struct {
 	countsMu sync.Mutex
 	counts   map[string]storedCounts
 
-	pausedMu sync.Mutex
-	paused   map[string]string // paused destination → reason ("" = operator)
+	// paused maps each paused destination to its reason ("" = operator).
+	// The writer alone changes it (a pause record's effect), replacing
+	// the map, never changing one published: readers load it unlocked.
+	paused atomic.Pointer[map[string]string]
 
 	seq      uint64 // ordering-chain sequence; writer only
 	leaseSeq atomic.Uint64
 	space    space // the store's size and free disk, for MaxDisk and MinFree
 	lastErr  atomic.Pointer[error]
 
-	sweepMu     sync.Mutex
-	sweepCursor []byte // expiry keys below it are deleted
+	sweepCursor []byte // expiry keys below it are deleted; writer only
 
 	reclaim reclaimState // giving the disk back after deletions (reclaim.go)
 }
@@ -156,7 +157,6 @@ func Open(opts Options) (*Store, error) {
 		jdone:  make(chan struct{}),
 		dests:  map[string]*destState{},
 		counts: map[string]storedCounts{},
-		paused: map[string]string{},
 	}
 	s.reclaim.wake = make(chan struct{}, 1)
 	s.applied.cond = sync.NewCond(&s.applied.mu)
@@ -191,6 +191,8 @@ func Open(opts Options) (*Store, error) {
 
 // load reads the persisted counters, paused set and sequence.
 func (s *Store) load() error {
+	paused := map[string]string{}
+	s.paused.Store(&paused)
 	return s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
 		defer it.Close()
@@ -203,7 +205,7 @@ func (s *Store) load() error {
 					return fmt.Errorf("read %q record of %s: %w", pfx, name, err)
 				}
 				if pfx == pfxPaused {
-					s.paused[name] = string(v) // a record from before reasons is empty
+					paused[name] = string(v) // a record from before reasons is empty
 					continue
 				}
 				c, err := decodeCounts(v)
@@ -347,10 +349,9 @@ func (s *Store) setPaused(dest string, paused bool, reason string) error {
 
 // Paused returns the persisted paused destinations.
 func (s *Store) Paused() map[string]bool {
-	s.pausedMu.Lock()
-	defer s.pausedMu.Unlock()
-	out := make(map[string]bool, len(s.paused))
-	for k := range s.paused {
+	paused := *s.paused.Load()
+	out := make(map[string]bool, len(paused))
+	for k := range paused {
 		out[k] = true
 	}
 	return out
@@ -359,9 +360,7 @@ func (s *Store) Paused() map[string]bool {
 // PauseReasons returns the persisted paused destinations with the reason
 // each was paused for ("" = by the operator).
 func (s *Store) PauseReasons() map[string]string {
-	s.pausedMu.Lock()
-	defer s.pausedMu.Unlock()
-	return maps.Clone(s.paused)
+	return maps.Clone(*s.paused.Load())
 }
 
 // setPaused stages a pause record's write, and its effect on the paused
@@ -377,13 +376,13 @@ func (b *batch) setPaused(r pauseRec) {
 		if err != nil {
 			return
 		}
-		s.pausedMu.Lock()
+		paused := maps.Clone(*s.paused.Load())
 		if r.paused {
-			s.paused[r.dest] = r.reason
+			paused[r.dest] = r.reason
 		} else {
-			delete(s.paused, r.dest)
+			delete(paused, r.dest)
 		}
-		s.pausedMu.Unlock()
+		s.paused.Store(&paused)
 		if !r.paused {
 			s.dest(r.dest).signal()
 		}
@@ -391,8 +390,6 @@ func (b *batch) setPaused(r pauseRec) {
 }
 
 func (s *Store) isPaused(dest string) bool {
-	s.pausedMu.Lock()
-	defer s.pausedMu.Unlock()
-	_, ok := s.paused[dest]
+	_, ok := (*s.paused.Load())[dest]
 	return ok
 }
