@@ -15,12 +15,13 @@
 // apply, and every read first waits until what was journaled is applied,
 // so a read sees every write that returned before it. Badger's own files
 // are synced only at a checkpoint, when a journal segment is released
-// (walsync.go), and Open re-applies every record after the last one Badger
-// holds. The writer also runs each batch's effects on in-memory state
-// (leases, cursors, counts, wake-ups) before it answers; the queue's
-// long-lived goroutines are the journal's group commit, the writer and
-// maintenance. Purge and Replay share their loop (targets.go); the index
-// writes live in index.go.
+// (walsync.go), and Open re-applies every record after the last checkpoint
+// (the journal keeps its seq), reading a value a power cut lost under a
+// kept key from its last readable version (lostvalue.go). The writer also
+// runs each batch's effects on in-memory state (leases, cursors, counts,
+// the paused set, the sweep position, wake-ups) before it answers; the queue's long-lived goroutines are the
+// journal's group commit, the writer and maintenance. Purge and Replay
+// share their loop (targets.go); the index writes live in index.go.
 //
 // Leases of deliveries in flight live only in memory (lease.go): a crash
 // forgets them and the delivery is due again (at least once).

@@ -120,11 +120,13 @@ func (b *batch) getDelivery(id, dest string) (*deliveryRec, bool) {
 // deliveryOf is getDelivery with the message already at hand (nil: read
 // it if needed).
 func (b *batch) deliveryOf(id, dest string, m *Message) (*deliveryRec, bool) {
+	b.restored = false
 	v, found, err := b.get(deliveryKey(id, dest))
 	if err != nil {
 		b.fail("read delivery", err)
 		return nil, false
 	}
+	restored := b.restored
 	if !found && m == nil {
 		mv, ok, err := b.get(messageKey(id))
 		if err != nil {
@@ -142,6 +144,9 @@ func (b *batch) deliveryOf(id, dest string, m *Message) (*deliveryRec, bool) {
 	d, ok, err := storedDelivery(id, dest, v, found, m)
 	if err != nil {
 		b.fail("read delivery", err)
+	}
+	if ok && restored {
+		b.realign(d)
 	}
 	return d, ok
 }

@@ -192,17 +192,20 @@ func (s *Store) reportGroup(group []*journalReq, syncStart time.Time) {
 	s.opts.OnGroupCommit(n, took)
 }
 
-// replayJournal re-applies, at Open, every journal record Badger lacks, in
-// order: Badger's own files are synced only when a segment is released,
-// and a crash can lose what it wrote since. Badger stores the seq of the
-// last record applied in the same transaction as the record's writes
-// (keyJournal), so every record after it is applied again; every record is
-// idempotent (records.go), so one applied in part is safe to apply whole.
-// An Enqueue at or before it is applied again only if its message value is
-// unreadable (a power cut can keep a key and lose its value-log bytes).
-// Then every segment becomes a spare.
+// replayJournal re-applies, at Open, every journal record Badger may lack,
+// in order: Badger's own files are synced only at a checkpoint, and a power
+// cut can lose what it wrote since, even the value of a key it keeps
+// (lostvalue.go). So every record after the last checkpoint the journal
+// recorded is applied again, not only those after the last one Badger
+// claims (keyJournal, written with each record's writes, unsynced); a
+// clean Close records a checkpoint of everything. Every record is
+// idempotent (records.go): one Badger holds already changes nothing. An
+// Enqueue at or before it is applied again only if its message value is
+// unreadable. Then every segment becomes a spare.
 func (s *Store) replayJournal(recs []wal.Record) error {
-	applied := s.journalApplied
+	// The lower of the two: Badger's claim is lower when its files were
+	// lost or restored from a copy.
+	applied := min(s.journalApplied, s.journal.Checkpointed())
 	var last uint64
 	var todo []wal.Record
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -284,7 +287,7 @@ func (s *Store) applyRecords(recs []wal.Record) error {
 		}
 		group := recs[:n]
 		recs = recs[n:]
-		err := s.submit(context.Background(), 0, func(b *batch) error {
+		err := s.submitRequest(context.Background(), &request{recovering: true, done: make(chan error, 1), apply: func(b *batch) error {
 			start := b.now
 			for _, r := range group {
 				b.makeRoom()
@@ -294,7 +297,7 @@ func (s *Store) applyRecords(recs []wal.Record) error {
 				}
 			}
 			return b.err
-		})
+		}})
 		if err != nil {
 			return err
 		}

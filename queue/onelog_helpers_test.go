@@ -27,7 +27,7 @@ func dumpState(t testing.TB, s *Store) string {
 		it := txn.NewIterator(badger.IteratorOptions{})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
+			v, err := s.valueOf(it.Item())
 			if err != nil {
 				return fmt.Errorf("value of %x: %w", it.Item().Key(), err)
 			}

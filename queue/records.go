@@ -9,9 +9,9 @@ import (
 
 // Every durable change is one journal record (internal/wal), logical and
 // idempotent: applied a second time to the state it produced, it changes
-// nothing. Open re-applies, in order, every record after the last one
-// Badger holds (keyJournal), so Badger's own files need syncing only at a
-// checkpoint (journal_ingest.go). Each record carries the time its change
+// nothing. Open re-applies, in order, every record after the last
+// checkpoint (journal_ingest.go), so Badger's own files need syncing only
+// at a checkpoint. Each record carries the time its change
 // was made at, so applying it again writes the same bytes.
 const (
 	recEnqueue wal.Kind = 1 + iota // the time, then the message as stored (encode.go)

@@ -86,47 +86,52 @@ func (s *Store) sweep(now time.Time) (int, error) {
 }
 
 // expired returns up to max expiry keys at or before cutoff, from the
-// sweep cursor, and moves the cursor to the first live key.
+// sweep cursor, and moves the cursor to the first live key. The cursor is
+// the writer's alone: maintenance asks it with a request that writes
+// nothing, so no lock guards it.
 func (s *Store) expired(cutoff time.Time, max int) ([][]byte, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
+	var keys [][]byte
+	err := s.submit(context.Background(), 0, func(b *batch) error {
+		keys = b.expiredKeys(cutoff, max)
+		return b.err
+	})
+	return keys, err
+}
+
+// expiredKeys reads the expiry keys for expired, as the batch sees them.
+func (b *batch) expiredKeys(cutoff time.Time, max int) [][]byte {
+	if b.err != nil {
+		return nil
 	}
-	s.sweepMu.Lock()
-	defer s.sweepMu.Unlock()
+	s := b.s
 	prefix := []byte{pfxExpiry}
 	start := s.sweepCursor
 	if start == nil {
 		start = prefix
 	}
+	it := b.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
 	var keys [][]byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		first := true
-		for it.Seek(start); it.ValidForPrefix(prefix) && len(keys) < max; it.Next() {
-			k := it.Item().KeyCopy(nil)
-			if first {
-				s.sweepCursor, first = k, false
-			}
-			if len(k) != 1+timeLen+idLen || readTime(k[1:]).After(cutoff) {
-				break
-			}
-			keys = append(keys, k)
+	first := true
+	for it.Seek(start); it.ValidForPrefix(prefix) && len(keys) < max; it.Next() {
+		k := it.Item().KeyCopy(nil)
+		if first {
+			s.sweepCursor, first = k, false
 		}
-		return nil
-	})
-	return keys, err
+		if len(k) != 1+timeLen+idLen || readTime(k[1:]).After(cutoff) {
+			break
+		}
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // lowerSweep moves the sweep cursor down to an expiry key just written.
+// Called on the writer goroutine (a batch's effect), the cursor's owner.
 func (s *Store) lowerSweep(k []byte) {
-	s.sweepMu.Lock()
 	if s.sweepCursor != nil && bytes.Compare(k, s.sweepCursor) < 0 {
 		s.sweepCursor = k
 	}
-	s.sweepMu.Unlock()
 }
 
 // expire deletes the message of expiry key k if the key is still there

@@ -50,6 +50,9 @@ type Options struct {
 	walFsync     func(path string) error
 	journalSeg   int64                 // journal segment size
 	failApply    func(seq uint64) bool // fails the apply of a journal record
+	// unreadable makes a version of a key fail to read, as a value whose
+	// value-log bytes a power cut lost (lostvalue.go).
+	unreadable func(key []byte, version uint64) bool
 }
 
 // Store is the durable queue.
@@ -65,6 +68,7 @@ type Store struct {
 	journalApplied uint64           // highest journal seq applied; writer (load, before)
 	journalWritten atomic.Uint64    // highest journal seq written
 	journalBroken  atomic.Bool      // a journaled write failed to apply
+	journalStarted bool             // Open got as far as starting the journal
 	applied        struct {         // highest journal seq the writer is done with
 		mu   sync.Mutex
 		cond *sync.Cond
@@ -100,16 +104,17 @@ type Store struct {
 	countsMu sync.Mutex
 	counts   map[string]storedCounts
 
-	pausedMu sync.Mutex
-	paused   map[string]string // paused destination → reason ("" = operator)
+	// paused maps each paused destination to its reason ("" = operator).
+	// The writer alone changes it (a pause record's effect), replacing
+	// the map, never changing one published: readers load it unlocked.
+	paused atomic.Pointer[map[string]string]
 
 	seq      uint64 // ordering-chain sequence; writer only
 	leaseSeq atomic.Uint64
 	space    space // the store's size and free disk, for MaxDisk and MinFree
 	lastErr  atomic.Pointer[error]
 
-	sweepMu     sync.Mutex
-	sweepCursor []byte // expiry keys below it are deleted
+	sweepCursor []byte // expiry keys below it are deleted; writer only
 
 	reclaim reclaimState // giving the disk back after deletions (reclaim.go)
 }
@@ -152,7 +157,6 @@ func Open(opts Options) (*Store, error) {
 		jdone:  make(chan struct{}),
 		dests:  map[string]*destState{},
 		counts: map[string]storedCounts{},
-		paused: map[string]string{},
 	}
 	s.reclaim.wake = make(chan struct{}, 1)
 	s.applied.cond = sync.NewCond(&s.applied.mu)
@@ -179,6 +183,7 @@ func Open(opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open queue %q: %w", opts.Dir, err)
 	}
+	s.journalStarted = true
 	s.refreshSize() // with the journal's segment
 	go s.runJournal()
 	return s, nil
@@ -186,6 +191,8 @@ func Open(opts Options) (*Store, error) {
 
 // load reads the persisted counters, paused set and sequence.
 func (s *Store) load() error {
+	paused := map[string]string{}
+	s.paused.Store(&paused)
 	return s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
 		defer it.Close()
@@ -198,7 +205,7 @@ func (s *Store) load() error {
 					return fmt.Errorf("read %q record of %s: %w", pfx, name, err)
 				}
 				if pfx == pfxPaused {
-					s.paused[name] = string(v) // a record from before reasons is empty
+					paused[name] = string(v) // a record from before reasons is empty
 					continue
 				}
 				c, err := decodeCounts(v)
@@ -235,6 +242,7 @@ func (s *Store) Close() error {
 		<-s.jdone     // the journal has passed every Enqueue on
 		close(s.reqs) // the writer answers what is queued, then exits
 		s.wg.Wait()
+		s.markClean()
 		s.wal.close()
 		s.journal.Close()
 		if err := s.db.Close(); err != nil {
@@ -242,6 +250,24 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.cerr
+}
+
+// markClean records a clean stop as a checkpoint of every record applied:
+// Badger synced first, so the next Open applies none of them again. Not
+// after a failed write: the next Open re-applies from the last checkpoint.
+func (s *Store) markClean() {
+	if !s.journalStarted || s.journalBroken.Load() || s.lastErr.Load() != nil {
+		return
+	}
+	if s.opts.Sync {
+		if err := s.syncBadger(); err != nil {
+			s.log.Error("queue sync at close failed", "err", err)
+			return
+		}
+	}
+	if err := s.journal.MarkCheckpoint(s.journalApplied); err != nil {
+		s.log.Error("queue checkpoint at close failed", "err", err)
+	}
 }
 
 // Writable reports whether the store can accept writes (healthz).
@@ -323,10 +349,9 @@ func (s *Store) setPaused(dest string, paused bool, reason string) error {
 
 // Paused returns the persisted paused destinations.
 func (s *Store) Paused() map[string]bool {
-	s.pausedMu.Lock()
-	defer s.pausedMu.Unlock()
-	out := make(map[string]bool, len(s.paused))
-	for k := range s.paused {
+	paused := *s.paused.Load()
+	out := make(map[string]bool, len(paused))
+	for k := range paused {
 		out[k] = true
 	}
 	return out
@@ -335,9 +360,7 @@ func (s *Store) Paused() map[string]bool {
 // PauseReasons returns the persisted paused destinations with the reason
 // each was paused for ("" = by the operator).
 func (s *Store) PauseReasons() map[string]string {
-	s.pausedMu.Lock()
-	defer s.pausedMu.Unlock()
-	return maps.Clone(s.paused)
+	return maps.Clone(*s.paused.Load())
 }
 
 // setPaused stages a pause record's write, and its effect on the paused
@@ -353,13 +376,13 @@ func (b *batch) setPaused(r pauseRec) {
 		if err != nil {
 			return
 		}
-		s.pausedMu.Lock()
+		paused := maps.Clone(*s.paused.Load())
 		if r.paused {
-			s.paused[r.dest] = r.reason
+			paused[r.dest] = r.reason
 		} else {
-			delete(s.paused, r.dest)
+			delete(paused, r.dest)
 		}
-		s.pausedMu.Unlock()
+		s.paused.Store(&paused)
 		if !r.paused {
 			s.dest(r.dest).signal()
 		}
@@ -367,8 +390,6 @@ func (b *batch) setPaused(r pauseRec) {
 }
 
 func (s *Store) isPaused(dest string) bool {
-	s.pausedMu.Lock()
-	defer s.pausedMu.Unlock()
-	_, ok := s.paused[dest]
+	_, ok := (*s.paused.Load())[dest]
 	return ok
 }

@@ -27,17 +27,21 @@ type request struct {
 	// makes it durable; its batch needs no Badger sync. now is the time
 	// the record says it was made at; owed, the bytes admitted for it
 	// (space.go).
-	journaled bool
-	seq       uint64
-	now       time.Time
-	owed      int64
+	journaled  bool
+	recovering bool // Open's re-apply (lostvalue.go)
+	seq        uint64
+	now        time.Time
+	owed       int64
 }
 
 // submit hands apply to the writer and waits until its batch is committed
 // (and synced when Options.Sync). Once handed over it waits for the answer
 // even if ctx ends: the write may already be on disk.
 func (s *Store) submit(ctx context.Context, bytes int, apply func(b *batch) error) error {
-	req := &request{apply: apply, bytes: bytes, done: make(chan error, 1)}
+	return s.submitRequest(ctx, &request{apply: apply, bytes: bytes, done: make(chan error, 1)})
+}
+
+func (s *Store) submitRequest(ctx context.Context, req *request) error {
 	if err := handOver(s, ctx, s.reqs, req); err != nil {
 		return err
 	}
@@ -136,7 +140,7 @@ func (s *Store) runBatch(reqs []*request) *committedBatch {
 		if r.journaled && s.opts.failApply != nil && s.opts.failApply(r.seq) {
 			b.fail("apply", errors.New("injected by the test"))
 		}
-		b.now = start
+		b.now, b.recovering = start, r.recovering
 		if !r.now.IsZero() {
 			b.now = r.now
 		}
@@ -257,6 +261,10 @@ type batch struct {
 	effects      []func(err error)
 	deltas       []map[string]*storedCounts // committed, to show once synced
 	err          error
+	// recovering: the batch re-applies journal records at Open, where a
+	// value that fails to read falls back to an older version
+	// (lostvalue.go); restored says the last get did.
+	recovering, restored bool
 }
 
 func (s *Store) newBatch() *batch {
@@ -353,7 +361,12 @@ func (b *batch) get(k []byte) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("queue read: %w", err)
 	}
-	v, err := item.ValueCopy(nil)
+	v, err := b.s.valueOf(item)
+	if err != nil && b.recovering {
+		v, ok := b.olderVersion(k, err)
+		b.restored = true
+		return v, ok, nil
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("queue read value: %w", err)
 	}

@@ -81,12 +81,15 @@ func (e *env) destinations(c *cli.Context) error {
 
 // writeDestinations prints the destinations table.
 func writeDestinations(w io.Writer, l *client.DestinationList, now time.Time, wide bool) error {
-	t := newFitTable(w, wide, column{header: "NAME", fit: keepStart, min: 12, rank: 1}, column{header: "STATE"},
+	// The URL only with -o wide (an operator knows where billing is; the
+	// error's cause matters more), the error shortened before a name,
+	// which an operator types into pause and resume.
+	t := newFitTable(w, wide, column{header: "NAME", fit: keepStart, min: 16, rank: 2}, column{header: "STATE"},
 		column{header: "PENDING"}, column{header: "RETRYING"}, column{header: "DEAD"},
 		column{header: "DELIVERED", wideOnly: true}, column{header: "IN-FLIGHT", wideOnly: true},
 		column{header: "FAILURES", wideOnly: true}, column{header: "NEXT-PROBE", wideOnly: true},
 		column{header: "LAST-ATTEMPT", wideOnly: true},
-		column{header: "URL", fit: keepStart, min: 18}, column{header: "LAST-ERROR", fit: keepEnd, min: 24, rank: 2})
+		column{header: "URL", fit: keepStart, min: 22, wideOnly: true}, column{header: "LAST-ERROR", fit: keepEnd, min: 28, rank: 1})
 	for _, d := range l.Destinations {
 		t.row(d.Name, stateCell(d.State, d.Reason), itoa(d.Pending), itoa(d.Retrying), itoa(d.Dead), itoa(d.Delivered),
 			strconv.Itoa(d.InFlight), strconv.Itoa(d.ConsecutiveFailures), agoPtr(d.NextProbeAt, now),

@@ -2,7 +2,9 @@
 // preallocated segment files, each group of records written with one pwrite
 // and made durable with one fdatasync, read back in order at Open, and
 // released a segment at a time once the caller has checkpointed what they
-// hold.
+// hold. The last checkpoint's seq is kept in a small synced file, so Open
+// can tell the caller from which record to re-apply, whatever its own
+// store claims to hold.
 //
 // A record is a kind byte and a payload; what a kind means is the caller's
 // (package queue). The log knows only seqs, bytes and files:
@@ -13,6 +15,7 @@
 //	first, err := l.Write(entries)      // one group: one pwrite
 //	err = l.Sync()                      // one fdatasync for the group
 //	err = l.Checkpoint(applied, syncStore)
+//	// ... at the next Open, l.Checkpointed(): re-apply every record after it
 //
 // Write and Sync are called by one goroutine (the caller's group commit);
 // Checkpoint may run on another. A background goroutine zero-fills the next

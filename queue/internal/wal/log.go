@@ -40,6 +40,9 @@ type Log struct {
 	seq uint64 // last seq written
 	buf []byte
 
+	// checkpointed: the last checkpoint's seq as Open read it.
+	checkpointed uint64
+
 	mu        sync.Mutex
 	sealed    []*segment // full segments not yet released, oldest first
 	spares    []*segment // released or prepared files waiting for reuse
@@ -62,12 +65,12 @@ func Open(dir string, opts Options) (*Log, []Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Log{dir: dir, opts: opts, closed: true}, recs, nil
+	return &Log{dir: dir, opts: opts, closed: true, checkpointed: readCheckpoint(dir)}, recs, nil
 }
 
 // Start turns every existing segment into a spare (the caller has applied
-// and made durable every record Open returned) and opens a new segment
-// whose first seq follows after.
+// and made durable every record Open returned), records after as the last
+// checkpoint, and opens a new segment whose first seq follows after.
 func (l *Log) Start(after uint64) error {
 	segs, spares, err := segmentFiles(l.dir)
 	if err != nil {
@@ -88,6 +91,9 @@ func (l *Log) Start(after uint64) error {
 		os.Remove(t)
 	}
 	l.seq = after
+	if err := l.MarkCheckpoint(after); err != nil {
+		return err
+	}
 	cur, err := l.newSegmentLocked(after + 1)
 	if err != nil {
 		return err
@@ -170,7 +176,7 @@ func (l *Log) rotate() error {
 // Checkpoint releases the sealed segments whose records are all ≤ applied:
 // it calls syncStore first (nil = the caller's store is durable already),
 // so that what the released records said is durable elsewhere before they
-// go.
+// go, then records applied as the last checkpoint (MarkCheckpoint).
 func (l *Log) Checkpoint(applied uint64, syncStore func() error) error {
 	upto := l.releasable(applied)
 	if upto == 0 {
@@ -180,6 +186,10 @@ func (l *Log) Checkpoint(applied uint64, syncStore func() error) error {
 		if err := syncStore(); err != nil {
 			return fmt.Errorf("checkpoint journal: %w", err)
 		}
+	}
+	// Before the release: a record released is one the file covers.
+	if err := l.MarkCheckpoint(applied); err != nil {
+		return err
 	}
 	return l.release(upto)
 }
