@@ -67,7 +67,7 @@ wrk:
 # server, the durable ceiling and relayd in alternating rounds, medians and
 # ratios (docs/BENCHMARKS.md, "Issue #10 targets, measured"). Some two minutes.
 bench-wrk: wrk
-	RELAYD_BENCH=1 $(GO) test -run '^$$' -bench '^BenchmarkWrk' -benchtime 1x -timeout 10m ./test/bench/
+	RELAYD_BENCH=1 $(GO) test -run '^$$' -bench '^Benchmark(Wrk|Paced)' -benchtime 1x -timeout 10m ./test/bench/
 
 # A backlog of 1,000,000 callbacks with the destination paused, then drained,
 # on the real binary: peak RssAnon, drain rate vs a 100k backlog, start to
