@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,7 +128,7 @@ func startLogged(b *testing.B, bin string, args ...string) (string, chan struct{
 	}
 	p := &proc{cmd: cmd}
 	b.Cleanup(p.stop)
-	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+	started := relaydStarted
 	addrc, reclaimed := make(chan string, 1), make(chan struct{}, 64)
 	go func() {
 		s := bufio.NewScanner(out)

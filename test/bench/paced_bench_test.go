@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -85,8 +84,7 @@ func BenchmarkPacedLatency(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	noop := build(b, dir, "github.com/relayd/relayd/test/bench/noopserver")
 	sink, _ := sinkServer(b)
-	printed := regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
-	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+	printed, started := noopListening, relaydStarted
 	measure := func(p *proc) (p50, p99 float64) {
 		defer p.stop()
 		lat, failed := paced(b, p.addr, pacedRate, duration)

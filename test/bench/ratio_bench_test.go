@@ -207,6 +207,13 @@ routes:
 `, dir, dir, sync, sink, !paused)
 }
 
+// The lines the servers print once they listen: the no-op server its
+// address, relayd its start line.
+var (
+	noopListening = regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
+	relaydStarted = regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+)
+
 // BenchmarkIngestRatio: relayd (sync: true) vs the no-op server, same load;
 // and vs the durable ceiling (the no-op server group-committing each body to
 // a file), to tell what relayd costs from what the machine's fsync costs.
@@ -221,8 +228,7 @@ func BenchmarkIngestRatio(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	noop := build(b, dir, "github.com/relayd/relayd/test/bench/noopserver")
 	sink, _ := sinkServer(b)
-	printed := regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
-	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+	printed, started := noopListening, relaydStarted
 	// Each relayd run starts on an empty store, as the first does.
 	startRelayd := func(name string, sync bool) *proc {
 		d := filepath.Join(dir, name)

@@ -86,8 +86,7 @@ func BenchmarkWrkIngest(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	noop := build(b, dir, "github.com/relayd/relayd/test/bench/noopserver")
 	sink, _ := sinkServer(b)
-	printed := regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
-	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+	printed, started := noopListening, relaydStarted
 	startRelayd := func() *proc {
 		d := filepath.Join(dir, "store") // not "relayd": the binary is there
 		os.RemoveAll(d)
@@ -137,8 +136,7 @@ func BenchmarkWrkEndToEnd(b *testing.B) {
 	relayd := build(b, dir, "github.com/relayd/relayd/cli/relayd")
 	noop := build(b, dir, "github.com/relayd/relayd/test/bench/noopserver")
 	sink, delivered := sinkServer(b)
-	printed := regexp.MustCompile(`^(127\.0\.0\.1:\d+)$`)
-	started := regexp.MustCompile(`msg="relayd started".* listen=(\S+)`)
+	printed, started := noopListening, relaydStarted
 	for i := 0; i < b.N; i++ {
 		var base, e2e, ratio []float64
 		for r := 1; r <= rounds; r++ {
