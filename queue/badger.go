@@ -131,8 +131,9 @@ func dirSize(dir string) (int64, error) {
 // -race), and with no commit of ours in flight every Put before it is
 // ordered by the commit's wait. A rewrite moves live values into the
 // value-log head and deletes the old file without syncing them first; the
-// request then writes (a delete of the reclaim marker) so that the syncer
-// syncs the moved values with its batch, as it does any outcome.
+// request then writes (a delete of the reclaim marker), an unjournaled
+// write, so the writer syncs Badger's files after its batch and the moved
+// values with them.
 func (s *Store) runValueLogGC(ctx context.Context) {
 	for i := 0; i < 64 && ctx.Err() == nil; i++ {
 		var gcErr error
