@@ -65,6 +65,9 @@ type Storage struct {
 	// ingress answers 503, before Badger could hit ENOSPC (it writes through
 	// mmap, where a full disk is a crash, not an error).
 	MinFree Size `yaml:"min_free"`
+	// Backend is the queue's store: "badger" (embedded, the default). SPEC
+	// names "jetstream" too; it is not built yet and refused by Validate.
+	Backend string `yaml:"backend"`
 }
 
 // Defaults are inherited by every destination that does not set the field.

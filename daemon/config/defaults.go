@@ -24,6 +24,7 @@ func Default() *Config {
 			Sync:      ptr(true),
 			Retention: Duration(168 * time.Hour),
 			MinFree:   128 << 20,
+			Backend:   "badger",
 		},
 		Defaults: Defaults{
 			Timeout:       Duration(10 * time.Second),
@@ -83,6 +84,7 @@ func (c *Config) ApplyDefaults() {
 	setIfNil(&c.Storage.Sync, *def.Storage.Sync)
 	setIfZero(&c.Storage.Retention, def.Storage.Retention)
 	setIfZero(&c.Storage.MinFree, def.Storage.MinFree)
+	setIfZero(&c.Storage.Backend, def.Storage.Backend)
 
 	dd := &c.Defaults
 	setIfZero(&dd.Timeout, def.Defaults.Timeout)

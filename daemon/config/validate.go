@@ -46,6 +46,13 @@ func (c *Config) validate(ps *checks) error {
 	if c.Storage.MaxDisk < 0 {
 		ps.add("storage.max_disk", "must not be negative (0 means no cap)")
 	}
+	switch c.Storage.Backend {
+	case "badger":
+	case "jetstream":
+		ps.add("storage.backend", "jetstream is not available in this version of relayd (want badger)")
+	default:
+		ps.add("storage.backend", "unknown backend%s (want badger)", ps.inline("storage.backend", c.Storage.Backend))
+	}
 	c.validateDefaults(ps)
 	known := c.validateDestinations(ps)
 	c.validateRoutes(ps, known)
